@@ -1,0 +1,20 @@
+/**
+ * The event vocabulary on the project's bus, defined once for `stacks/`, the local bus and the code that publishes.
+ */
+
+/** `source` of every event this service puts on the bus. Request events may come from any source. */
+export const SERVICE_EVENT_SOURCE = "linq-chat-ops";
+
+export const REQUEST_DETAIL_TYPES = ["chat.update.requested", "participant.remove.requested"] as const;
+export type RequestDetailType = (typeof REQUEST_DETAIL_TYPES)[number];
+
+export const OUTCOME_DETAIL_TYPES = ["operation.succeeded", "operation.failed"] as const;
+export type OutcomeDetailType = (typeof OUTCOME_DETAIL_TYPES)[number];
+
+/**
+ * The EventBridge rule pattern that routes a request detail-type to its subscriber. Our own outcome events carry other
+ * detail-types, so a subscriber never hears the service talking to itself.
+ */
+export function requestPattern(detailType: RequestDetailType): { "detail-type": string[] } {
+  return { "detail-type": [detailType] };
+}

@@ -1,0 +1,128 @@
+/**
+ * Every Lambda function, what triggers it and what it may touch, defined once. `stacks/` turns this into functions,
+ * routes, subscriptions and narrowed IAM; `local/` mounts the same handlers behind the same routes and event patterns.
+ *
+ * Plain data only: no AWS import.
+ */
+
+export type TableAccess = "read" | "write";
+
+export interface FunctionAccess {
+  /** Operations table: `read` is GetItem/Query, `write` adds PutItem/UpdateItem. */
+  readonly operations?: TableAccess;
+  readonly ledger?: TableAccess;
+  /** events:PutEvents on the project's bus. */
+  readonly publish?: boolean;
+  /** Calls Linq, so it needs the Linq API key. */
+  readonly linq?: boolean;
+  /** Verifies Linq's webhook signatures, so it needs the signing secret(s). */
+  readonly webhookSecret?: boolean;
+  /** Checks the callers' bearer tokens, so it needs the service token(s). */
+  readonly serviceTokens?: boolean;
+}
+
+export interface HttpRoute {
+  readonly method: "GET" | "PUT" | "DELETE" | "POST";
+  /** API Gateway's path syntax: `{name}` is a path parameter. */
+  readonly path: string;
+}
+
+export interface FunctionDefinition {
+  /** SST component name. */
+  readonly name: string;
+  /** Entry point relative to the project root, `file.export` as SST and Lambda spell it. */
+  readonly handler: string;
+  readonly description: string;
+  /** Seconds. HTTP functions stay under API Gateway's 29 s integration limit. */
+  readonly timeout: number;
+  readonly access: FunctionAccess;
+  readonly http?: HttpRoute;
+  /** EventBridge detail-type on the project's bus that invokes it. */
+  readonly subscribesTo?: string;
+  /** EventBridge Scheduler expression. */
+  readonly schedule?: string;
+}
+
+/** Linq's and our own HTTP calls must finish inside API Gateway's 30 s. */
+export const HTTP_TIMEOUT_SECONDS = 28;
+
+export const functions = [
+  {
+    name: "UpdateChat",
+    handler: "functions/update-chat.handler",
+    description: "PUT /v3/chats/{chatId}: update a chat's display name or icon through Linq and track it",
+    timeout: HTTP_TIMEOUT_SECONDS,
+    http: { method: "PUT", path: "/v3/chats/{chatId}" },
+    access: { operations: "write", ledger: "write", publish: true, linq: true, serviceTokens: true },
+  },
+  {
+    name: "RemoveParticipant",
+    handler: "functions/remove-participant.handler",
+    description: "DELETE /v3/chats/{chatId}/participants: remove a participant through Linq and track it",
+    timeout: HTTP_TIMEOUT_SECONDS,
+    http: { method: "DELETE", path: "/v3/chats/{chatId}/participants" },
+    access: { operations: "write", ledger: "write", publish: true, linq: true, serviceTokens: true },
+  },
+  {
+    name: "GetChatOperation",
+    handler: "functions/get-chat-operation.handler",
+    description: "GET /v3/chats/{chatId}/operations/{traceId}: one operation record",
+    timeout: 10,
+    http: { method: "GET", path: "/v3/chats/{chatId}/operations/{traceId}" },
+    access: { operations: "read", serviceTokens: true },
+  },
+  {
+    name: "ListChatOperations",
+    handler: "functions/list-chat-operations.handler",
+    description: "GET /v3/chats/{chatId}/operations: a chat's operations, newest first",
+    timeout: 10,
+    http: { method: "GET", path: "/v3/chats/{chatId}/operations" },
+    access: { operations: "read", serviceTokens: true },
+  },
+  {
+    name: "GetOperation",
+    handler: "functions/get-operation.handler",
+    description: "GET /v3/operations/{traceId}: one operation record by trace id alone",
+    timeout: 10,
+    http: { method: "GET", path: "/v3/operations/{traceId}" },
+    access: { operations: "read", serviceTokens: true },
+  },
+  {
+    name: "LinqWebhook",
+    handler: "functions/linq-webhook.handler",
+    description: "POST /webhooks/linq: verify Linq's signed deliveries and settle the operations they belong to",
+    timeout: 10,
+    http: { method: "POST", path: "/webhooks/linq" },
+    access: { operations: "write", ledger: "write", publish: true, webhookSecret: true },
+  },
+  {
+    name: "OnChatUpdateRequested",
+    handler: "functions/on-chat-update-requested.handler",
+    description: "chat.update.requested on the bus: the same update as the HTTP route",
+    timeout: 60,
+    subscribesTo: "chat.update.requested",
+    access: { operations: "write", ledger: "write", publish: true, linq: true },
+  },
+  {
+    name: "OnParticipantRemoveRequested",
+    handler: "functions/on-participant-remove-requested.handler",
+    description: "participant.remove.requested on the bus: the same removal as the HTTP route",
+    timeout: 60,
+    subscribesTo: "participant.remove.requested",
+    access: { operations: "write", ledger: "write", publish: true, linq: true },
+  },
+  {
+    name: "Reconciler",
+    handler: "functions/reconcile.handler",
+    description: "Settles operations whose outcome never arrived by reading the chat from Linq; drains the outbox",
+    timeout: 300,
+    schedule: "rate(5 minutes)",
+    access: { operations: "write", publish: true, linq: true },
+  },
+] as const satisfies readonly FunctionDefinition[];
+
+export type FunctionName = (typeof functions)[number]["name"];
+
+export const httpFunctions = functions.filter(
+  (f): f is Extract<(typeof functions)[number], { http: HttpRoute }> => "http" in f,
+);
