@@ -18,3 +18,12 @@ export type OutcomeDetailType = (typeof OUTCOME_DETAIL_TYPES)[number];
 export function requestPattern(detailType: RequestDetailType): { "detail-type": string[] } {
   return { "detail-type": [detailType] };
 }
+
+/**
+ * How a request event reaches its subscriber: Lambda's asynchronous invocation retries a transient failure this many
+ * times, then the event goes to the dead-letter queue with the reason. The local bus follows the same numbers.
+ */
+export const REQUEST_DELIVERY = {
+  maximumRetryAttempts: 2,
+  maximumEventAgeSeconds: 3600,
+} as const;
