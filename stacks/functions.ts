@@ -1,0 +1,111 @@
+import {
+  functions as definitions,
+  type FunctionAccess,
+  type FunctionDefinition,
+  type TableAccess,
+} from "../src/definitions/functions.ts";
+import { ledgerTable, operationsTable, type TableDefinition } from "../src/definitions/tables.ts";
+import type { Secrets } from "./secrets.ts";
+import type { Tables } from "./storage.ts";
+
+export type Definition = (typeof definitions)[number];
+
+export interface BuiltFunction {
+  /** The literal definition, so routes, detail-types and schedules keep their exact types downstream. */
+  readonly definition: Definition;
+  readonly fn: sst.aws.Function;
+}
+
+export interface FunctionDependencies {
+  readonly tables: Tables;
+  readonly secrets: Secrets;
+  readonly bus: sst.aws.Bus;
+  /** Where Lambda's on-failure destination sends a request event that exhausted its retries. */
+  readonly requestDeadLetterQueue: sst.aws.Queue;
+}
+
+type Permission = sst.aws.FunctionPermissionArgs;
+
+/**
+ * Scan is left out on purpose: every read path has a key or an index. DeleteItem is there for two writes only: a removal
+ * renamed to Linq's trace id, and an idempotency key given back after an unknown outcome. Transactions need no action
+ * of their own: IAM authorizes TransactWriteItems per item through these.
+ */
+const TABLE_ACTIONS: Record<TableAccess, string[]> = {
+  read: ["dynamodb:GetItem", "dynamodb:Query"],
+  write: [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+  ],
+};
+
+const TABLES = {
+  operations: { definition: operationsTable, env: "OPERATIONS_TABLE" },
+  ledger: { definition: ledgerTable, env: "LEDGER_TABLE" },
+} as const satisfies Record<keyof Tables, { definition: TableDefinition; env: string }>;
+
+const TABLE_KEYS = ["operations", "ledger"] as const satisfies readonly (keyof Tables)[];
+
+export function createFunctions(deps: FunctionDependencies): BuiltFunction[] {
+  return definitions.map((definition) => ({ definition, fn: createFunction(definition, deps) }));
+}
+
+/**
+ * Every function is built here, from its definition alone. Nothing is `link`ed: SST's link grants `dynamodb:*` on a
+ * table and `events:*` on a bus, while the access flags say exactly what each function may do.
+ */
+function createFunction(definition: FunctionDefinition, deps: FunctionDependencies): sst.aws.Function {
+  return new sst.aws.Function(definition.name, {
+    handler: definition.handler,
+    description: definition.description,
+    runtime: "nodejs24.x",
+    architecture: "arm64",
+    // I/O bound (Linq, DynamoDB, EventBridge); 512 MB keeps cold starts short without paying for idle CPU.
+    memory: "512 MB",
+    // HTTP functions stop at 28 s: past API Gateway's 30 s limit the caller gets the gateway's own error instead of
+    // Linq's envelope, while the operation may still have gone through.
+    timeout: `${definition.timeout} seconds`,
+    environment: environmentFor(definition.access, deps),
+    permissions: permissionsFor(definition, deps),
+    nodejs: { sourcemap: true },
+  });
+}
+
+/** Only what the access flags call for, so a function cannot even name a resource it has no business with. */
+function environmentFor(access: FunctionAccess, deps: FunctionDependencies): Record<string, $util.Input<string>> {
+  const environment: Record<string, $util.Input<string>> = {
+    // Stack traces in the logs point at the TypeScript sources instead of the bundle.
+    NODE_OPTIONS: "--enable-source-maps",
+  };
+  for (const key of TABLE_KEYS) if (access[key]) environment[TABLES[key].env] = deps.tables[key].name;
+  if (access.publish) environment.EVENT_BUS_NAME = deps.bus.name;
+  if (access.linq) environment.LINQ_API_V3_API_KEY = deps.secrets.linqApiKey.value;
+  if (access.webhookSecret) environment.LINQ_WEBHOOK_SECRET = deps.secrets.linqWebhookSecret.value;
+  if (access.serviceTokens) environment.API_TOKEN = deps.secrets.serviceTokens.value;
+  return environment;
+}
+
+function permissionsFor(definition: FunctionDefinition, deps: FunctionDependencies): Permission[] {
+  const { access } = definition;
+  const permissions: Permission[] = [];
+  for (const key of TABLE_KEYS) {
+    const level = access[key];
+    if (!level) continue;
+    const table = deps.tables[key];
+    permissions.push({ actions: TABLE_ACTIONS[level], resources: [table.arn] });
+    // GSIs are separate IAM resources; only Query reaches them.
+    if (Object.keys(TABLES[key].definition.globalIndexes).length > 0) {
+      permissions.push({ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] });
+    }
+  }
+  if (access.publish) permissions.push({ actions: ["events:PutEvents"], resources: [deps.bus.arn] });
+  if (definition.subscribesTo) {
+    // Lambda's on-failure destination sends as the function's own role, not as a service principal.
+    permissions.push({ actions: ["sqs:SendMessage"], resources: [deps.requestDeadLetterQueue.arn] });
+  }
+  return permissions;
+}

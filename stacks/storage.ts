@@ -1,0 +1,28 @@
+import { ledgerTable, operationsTable, type TableDefinition } from "../src/definitions/tables.ts";
+
+export interface Tables {
+  readonly operations: sst.aws.Dynamo;
+  readonly ledger: sst.aws.Dynamo;
+}
+
+/** The tables come from the same definitions DynamoDB Local is created from, so AWS and local cannot drift. */
+export function createTables(): Tables {
+  return {
+    operations: createTable(operationsTable),
+    ledger: createTable(ledgerTable),
+  };
+}
+
+function createTable(definition: TableDefinition): sst.aws.Dynamo {
+  return new sst.aws.Dynamo(definition.name, {
+    fields: definition.fields,
+    primaryIndex: definition.primaryIndex,
+    globalIndexes: Object.fromEntries(
+      Object.entries(definition.globalIndexes).map(([name, index]) => [name, { ...index, projection: "all" as const }]),
+    ),
+    ttl: definition.ttl,
+    // Operation records are the service's memory of what it asked Linq to do; losing the table in production by a
+    // mistaken `sst remove` or console click would orphan every pending operation.
+    deletionProtection: $app.stage === "production",
+  });
+}
