@@ -1,0 +1,98 @@
+/**
+ * The local event bus for `npm start`: an EventBridge look-alike that takes PutEvents, routes each event to the
+ * in-process subscribers whose patterns match, with Lambda's async retry and dead-letter behaviour, and lists every
+ * event put on it like a mail catcher (`GET /events`, `GET /dead-letters`).
+ */
+import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
+import { createDelivery, type DeadLetter } from "./delivery.ts";
+import { matchesPattern, patternProblem } from "./pattern.ts";
+import { putEvents, type BusEvent } from "./put-events.ts";
+import { close, createBusServer, listen } from "./server.ts";
+import type { Subscription } from "./subscriptions.ts";
+
+export type { DeadLetter } from "./delivery.ts";
+export type { EventPattern } from "./pattern.ts";
+export type { BusEvent } from "./put-events.ts";
+export type { Subscription } from "./subscriptions.ts";
+export { matchesPattern } from "./pattern.ts";
+export { functionSubscriptions, localBusPortFromEnv } from "./subscriptions.ts";
+
+export interface LocalBusOptions {
+  /** 0 picks a free port. Default 0. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The name (or the end of the ARN) entries may give as EventBusName besides `default`. Default `default`. */
+  busName?: string;
+  subscriptions: readonly Subscription[];
+  /** Waits before each retry; short by default so a local failure shows up in seconds, not Lambda's minutes. */
+  retryDelaysMs?: readonly number[];
+  log?: (line: string) => void;
+}
+
+export interface LocalBus {
+  /** Base URL, the `endpoint` for an EventBridgeClient or `--endpoint-url` for the AWS CLI. */
+  url: string;
+  /** Every event accepted, oldest first. */
+  events(): BusEvent[];
+  /** Deliveries that still failed after every retry, oldest first. */
+  deadLetters(): DeadLetter[];
+  /** Resolves when no delivery is running or waiting for a retry. */
+  idle(): Promise<void>;
+  /** Closes the server and cancels pending retries. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_RETRY_DELAYS_MS = [200, 1000] as const;
+/** EventBridge's placeholder account for events that never saw AWS. */
+const LOCAL_ACCOUNT = "000000000000";
+
+export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus> {
+  const { busName = "default", subscriptions, log = () => {} } = options;
+  for (const subscription of subscriptions) {
+    const problem = patternProblem(subscription.pattern);
+    if (problem) throw new Error(`Subscription ${subscription.name} has an invalid event pattern: ${problem}`);
+  }
+
+  const events: BusEvent[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const delivery = createDelivery({
+    maximumRetryAttempts: REQUEST_DELIVERY.maximumRetryAttempts,
+    retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
+    onDeadLetter: (letter) => deadLetters.push(letter),
+    log,
+  });
+
+  const server = createBusServer({
+    defaultRegion: "us-east-1",
+    operations: {
+      "AWSEvents.PutEvents": (input, { region }) => {
+        const { response, accepted } = putEvents(input, { busName, region, account: LOCAL_ACCOUNT, now: new Date() });
+        for (const event of accepted) {
+          events.push(event);
+          const targets = subscriptions.filter((subscription) => matchesPattern(subscription.pattern, event));
+          const names = targets.map((target) => target.name).join(", ") || "no subscriber";
+          log(`${event["detail-type"]} ${event.id} from ${event.source} -> ${names}`);
+          for (const target of targets) delivery.invoke(target, event);
+        }
+        return response;
+      },
+    },
+    views: {
+      "/events": () => events,
+      "/dead-letters": () => deadLetters,
+    },
+  });
+  const url = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+
+  return {
+    url,
+    events: () => structuredClone(events),
+    deadLetters: () => structuredClone(deadLetters),
+    idle: () => delivery.idle(),
+    async stop() {
+      delivery.stop();
+      await close(server);
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The bus's HTTP face: EventBridge's AWS JSON 1.1 protocol (POST with `X-Amz-Target: AWSEvents.<Operation>`), which is
+ * what the v3 SDK and the AWS CLI speak, plus plain JSON views for people and tests.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AwsError } from "./put-events.ts";
+
+export interface RequestContext {
+  /** The region the client signed for, so events carry the region the caller believes it is in. */
+  region: string;
+}
+
+export interface BusRoutes {
+  /** By full X-Amz-Target, e.g. `AWSEvents.PutEvents`. */
+  operations: Record<string, (input: unknown, context: RequestContext) => unknown>;
+  /** GET path → JSON body. */
+  views: Record<string, () => unknown>;
+  defaultRegion: string;
+}
+
+const AWS_JSON = "application/x-amz-json-1.1";
+/** Well above the 256 KB of entries EventBridge takes, so JSON escaping never trips it; only a runaway body does. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export function createBusServer(routes: BusRoutes): Server {
+  return createServer((request, response) => {
+    handle(routes, request, response).catch((error: unknown) => {
+      if (response.headersSent) return void response.destroy();
+      const message = error instanceof Error ? error.message : String(error);
+      sendAwsError(response, new AwsError("InternalException", message, 500));
+    });
+  });
+}
+
+/** Listens and answers the base URL, e.g. `http://127.0.0.1:3002`. */
+export async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+}
+
+export async function close(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // SDK clients keep connections alive; without this, close() waits for them to time out.
+  server.closeAllConnections();
+  await closed;
+}
+
+async function handle(routes: BusRoutes, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = new URL(request.url ?? "/", "http://bus").pathname;
+  if (request.method === "GET") {
+    const view = Object.hasOwn(routes.views, path) ? routes.views[path] : undefined;
+    if (view) return send(response, 200, "application/json", view());
+    return send(response, 404, "application/json", { message: `No route GET ${path}` });
+  }
+  if (request.method !== "POST") {
+    return send(response, 405, "application/json", { message: `Method ${request.method} not allowed` });
+  }
+
+  const body = await readBody(request);
+  const target = request.headers["x-amz-target"];
+  const operation =
+    typeof target === "string" && Object.hasOwn(routes.operations, target) ? routes.operations[target] : undefined;
+  if (!operation) {
+    return sendAwsError(
+      response,
+      new AwsError(
+        "UnknownOperationException",
+        `Operation ${String(target ?? "(no X-Amz-Target)")} is not supported by the local bus.`,
+      ),
+    );
+  }
+  if (body === undefined) {
+    return sendAwsError(
+      response,
+      new AwsError("ValidationException", "Total size of the entries in the request is over the limit."),
+    );
+  }
+  let input: unknown;
+  try {
+    input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
+  } catch {
+    return sendAwsError(response, new AwsError("SerializationException", "Request body is not valid JSON."));
+  }
+  try {
+    send(response, 200, AWS_JSON, operation(input, { region: signedRegion(request) ?? routes.defaultRegion }));
+  } catch (error) {
+    if (error instanceof AwsError) return sendAwsError(response, error);
+    throw error;
+  }
+}
+
+/** The body, or undefined when it is too large (still drained so the client gets the answer). */
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  return size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : undefined;
+}
+
+/** From the SigV4 credential scope: `Credential=<key>/<date>/<region>/events/aws4_request`. */
+function signedRegion(request: IncomingMessage): string | undefined {
+  return /Credential=[^/,\s]+\/\d{8}\/([^/]+)\//.exec(request.headers.authorization ?? "")?.[1];
+}
+
+function sendAwsError(response: ServerResponse, error: AwsError): void {
+  response.setHeader("x-amzn-ErrorType", error.type);
+  send(response, error.status, AWS_JSON, { __type: error.type, message: error.message });
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: unknown): void {
+  const json = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(json),
+    "x-amzn-RequestId": randomUUID(),
+  });
+  response.end(json);
+}
