@@ -69,14 +69,18 @@ function createFunction(definition: FunctionDefinition, deps: FunctionDependenci
     // HTTP functions stop at 28 s: past API Gateway's 30 s limit the caller gets the gateway's own error instead of
     // Linq's envelope, while the operation may still have gone through.
     timeout: `${definition.timeout} seconds`,
-    environment: environmentFor(definition.access, deps),
+    environment: environmentFor(definition, deps),
     permissions: permissionsFor(definition, deps),
     nodejs: { sourcemap: true },
   });
 }
 
 /** Only what the access flags call for, so a function cannot even name a resource it has no business with. */
-function environmentFor(access: FunctionAccess, deps: FunctionDependencies): Record<string, $util.Input<string>> {
+function environmentFor(
+  definition: FunctionDefinition,
+  deps: FunctionDependencies,
+): Record<string, $util.Input<string>> {
+  const { access } = definition;
   const environment: Record<string, $util.Input<string>> = {
     // Stack traces in the logs point at the TypeScript sources instead of the bundle.
     NODE_OPTIONS: "--enable-source-maps",
@@ -86,6 +90,8 @@ function environmentFor(access: FunctionAccess, deps: FunctionDependencies): Rec
   if (access.linq) environment.LINQ_API_V3_API_KEY = deps.secrets.linqApiKey.value;
   if (access.webhookSecret) environment.LINQ_WEBHOOK_SECRET = deps.secrets.linqWebhookSecret.value;
   if (access.serviceTokens) environment.API_TOKEN = deps.secrets.serviceTokens.value;
+  // Malformed request events go straight to the dead-letter queue, with the reason.
+  if (definition.subscribesTo) environment.REQUEST_DLQ_URL = deps.requestDeadLetterQueue.url;
   return environment;
 }
 

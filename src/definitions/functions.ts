@@ -97,7 +97,7 @@ export const functions = [
   },
   {
     name: "OnChatUpdateRequested",
-    handler: "functions/on-chat-update-requested.handler",
+    handler: "functions/on-operation-requested.handler",
     description: "chat.update.requested on the bus: the same update as the HTTP route",
     timeout: 60,
     subscribesTo: "chat.update.requested",
@@ -105,7 +105,7 @@ export const functions = [
   },
   {
     name: "OnParticipantRemoveRequested",
-    handler: "functions/on-participant-remove-requested.handler",
+    handler: "functions/on-operation-requested.handler",
     description: "participant.remove.requested on the bus: the same removal as the HTTP route",
     timeout: 60,
     subscribesTo: "participant.remove.requested",

@@ -1,0 +1,185 @@
+/**
+ * Linq, through the official `@linqapp/sdk`, with our own retry policy instead of the SDK's.
+ *
+ * The SDK's defaults do not fit us: it retries 409 (Linq's 1006 and 2013 are permanent) and waits 60 s per attempt,
+ * far past API Gateway's 30 s. So the SDK makes single attempts (`maxRetries: 0`), and this module decides:
+ * 429 waits for `Retry-After`; 5xx and network errors back off, capped and jittered; every 1xxx/2xxx refusal is final.
+ * All of it inside one deadline, so an HTTP caller gets an answer before API Gateway gives up.
+ *
+ * Linq's answers are validated here: nothing unchecked from Linq reaches the domain.
+ */
+import LinqAPIV3, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@linqapp/sdk";
+import { LinqRefusal, LinqUnavailable, LinqCode } from "../domain/errors.ts";
+import type { ChatUpdateRequest } from "../domain/operation.ts";
+import type { LinqApi, LinqChat } from "../domain/ports.ts";
+
+export interface RetryPolicy {
+  /** Total time for one operation, every attempt and wait included. */
+  deadlineMs: number;
+  /** Upper bound of a single attempt. */
+  attemptTimeoutMs: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface LinqClientOptions {
+  apiKey: string;
+  /** Without `/v3`, as the SDK takes it. */
+  baseURL: string;
+  policy: RetryPolicy;
+  /** Injected for tests: the clock's passing and the jitter. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+}
+
+type Attempt<T> = (timeoutMs: number) => Promise<T>;
+
+export class LinqClient implements LinqApi {
+  readonly #sdk: LinqAPIV3;
+  readonly #policy: RetryPolicy;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #now: () => number;
+
+  constructor(options: LinqClientOptions) {
+    this.#sdk = new LinqAPIV3({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0 });
+    this.#policy = options.policy;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async updateChat(chatId: string, request: ChatUpdateRequest): Promise<{ chat_id: string; status: string }> {
+    const body = await this.#withRetries((timeout) => this.#sdk.chats.update(chatId, request, { timeout }), false);
+    const answer = objectOf(body);
+    return { chat_id: stringOr(answer.chat_id, chatId), status: stringOr(answer.status, "pending") };
+  }
+
+  async removeParticipant(
+    chatId: string,
+    handle: string,
+  ): Promise<{ message: string; status: string; trace_id?: string }> {
+    const body = await this.#withRetries(
+      (timeout) => this.#sdk.chats.participants.remove(chatId, { handle }, { timeout }),
+      true,
+    );
+    const answer = objectOf(body);
+    const traceId = answer.trace_id;
+    if (traceId !== undefined && (typeof traceId !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(traceId))) {
+      throw unexpected("a removal answer with an unusable trace_id");
+    }
+    return {
+      message: stringOr(answer.message, "Participant removal queued"),
+      status: stringOr(answer.status, "accepted"),
+      ...(traceId === undefined ? {} : { trace_id: traceId }),
+    };
+  }
+
+  async getChat(chatId: string): Promise<LinqChat> {
+    const chat = objectOf(await this.#withRetries((timeout) => this.#sdk.chats.retrieve(chatId, { timeout }), false));
+    if (typeof chat.id !== "string" || !Array.isArray(chat.handles)) throw unexpected("a chat without id or handles");
+    return {
+      id: chat.id,
+      display_name: typeof chat.display_name === "string" ? chat.display_name : null,
+      group_chat_icon: typeof chat.group_chat_icon === "string" ? chat.group_chat_icon : null,
+      handles: chat.handles.map((entry) => {
+        const handle = objectOf(entry);
+        if (typeof handle.handle !== "string") throw unexpected("a chat handle without its handle");
+        const status = handle.status === "active" || handle.status === "left" || handle.status === "removed";
+        return { handle: handle.handle, status: status ? (handle.status as "active" | "left" | "removed") : null };
+      }),
+    };
+  }
+
+  /**
+   * `ambiguousRetryRefusal`: a removal retried after an attempt whose fate is unknown may be refused only because the
+   * first attempt worked (the participant is gone). Such a refusal proves nothing, so it becomes "unknown" and the
+   * reconciler reads the chat to decide.
+   */
+  async #withRetries<T>(attempt: Attempt<T>, ambiguousRetryRefusal: boolean): Promise<T> {
+    const deadline = this.#now() + this.#policy.deadlineMs;
+    let ambiguous = false;
+    let last: LinqUnavailable | undefined;
+    for (let n = 1; n <= this.#policy.maxAttempts; n++) {
+      const remaining = deadline - this.#now();
+      if (remaining <= 0) break;
+      try {
+        return await attempt(Math.min(this.#policy.attemptTimeoutMs, remaining));
+      } catch (error) {
+        const verdict = classify(error);
+        if (verdict.kind === "refused") {
+          if (ambiguous && ambiguousRetryRefusal) throw new LinqUnavailable("unavailable", { cause: error });
+          throw verdict.refusal;
+        }
+        if (verdict.kind === "misconfigured") throw new LinqUnavailable("unavailable", { cause: error });
+        ambiguous = true;
+        last = new LinqUnavailable(verdict.kind === "timeout" ? "timeout" : "unavailable", { cause: error });
+        const wait = verdict.retryAfterMs ?? this.#backoff(n);
+        if (this.#now() + wait >= deadline) break;
+        await this.#sleep(wait);
+      }
+    }
+    throw last ?? new LinqUnavailable("timeout");
+  }
+
+  /** Full jitter over an exponential, capped: spreads retries of many callers hitting the same Linq hiccup. */
+  #backoff(attempt: number): number {
+    const ceiling = Math.min(this.#policy.maxDelayMs, this.#policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(this.#random() * ceiling);
+  }
+}
+
+type Verdict =
+  | { kind: "refused"; refusal: LinqRefusal }
+  | { kind: "misconfigured"; retryAfterMs?: undefined }
+  | { kind: "timeout"; retryAfterMs?: undefined }
+  | { kind: "transient"; retryAfterMs?: number };
+
+function classify(error: unknown): Verdict {
+  if (error instanceof APIConnectionTimeoutError) return { kind: "timeout" };
+  if (error instanceof APIConnectionError) return { kind: "transient" };
+  if (!(error instanceof APIError) || error.status === undefined) throw error;
+  const status = error.status;
+  if (status === 429) {
+    const retryAfterMs = retryAfter(error);
+    return retryAfterMs === undefined ? { kind: "transient" } : { kind: "transient", retryAfterMs };
+  }
+  if (status >= 500) return { kind: "transient" };
+  const body = objectOf(objectOf(error.error).error);
+  const code = typeof body.code === "number" ? body.code : fallbackCode(status);
+  const message =
+    typeof body.message === "string" && body.message.length > 0 ? body.message : `Linq answered ${status}`;
+  // Linq's own 401/403 means *our* Linq key is wrong: the caller's token was fine, so they must not read it as theirs,
+  // and retrying cannot help.
+  if (status === 401 || status === 403) return { kind: "misconfigured" };
+  return { kind: "refused", refusal: new LinqRefusal(status, code, message) };
+}
+
+function retryAfter(error: APIError): number | undefined {
+  const header = error.headers?.get("retry-after");
+  if (header === null || header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function fallbackCode(status: number): number {
+  if (status === 404) return LinqCode.notFound;
+  if (status === 409) return LinqCode.chatUnavailable;
+  return LinqCode.invalidBody;
+}
+
+function objectOf(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === "string" && value.length > 0 ? value : fallback;
+}
+
+function unexpected(what: string): LinqUnavailable {
+  return new LinqUnavailable("unavailable", { cause: new Error(`Linq answered ${what}`) });
+}

@@ -1,0 +1,81 @@
+/**
+ * Errors in Linq's vocabulary. Every error this service answers, its own or Linq's, becomes Linq's envelope
+ * `{"error": {"status", "code", "message"}, "success": false}` in one place (the HTTP error funnel), so the official
+ * Linq client pointed at this service sees the error classes and codes it already knows.
+ */
+
+export const LinqCode = {
+  missingField: 1001,
+  invalidPhone: 1002,
+  invalidBody: 1003,
+  invalidParameter: 1005,
+  directMessageChat: 1006,
+  rateLimited: 1007,
+  notFound: 2001,
+  unauthorized: 2004,
+  chatUnavailable: 2013,
+  internal: 3006,
+} as const;
+
+/** An answer this service gives on purpose. `message` is safe to show: 5xx messages never carry internals. */
+export class ServiceError extends Error {
+  readonly status: number;
+  readonly code: number;
+  /** Seconds, for 429 and 503: becomes a `Retry-After` header. */
+  readonly retryAfter?: number;
+
+  constructor(status: number, code: number, message: string, options?: { cause?: unknown; retryAfter?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ServiceError";
+    this.status = status;
+    this.code = code;
+    if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+  }
+}
+
+export function badRequest(code: number, message: string): ServiceError {
+  return new ServiceError(400, code, message);
+}
+
+export function notFound(message = "Resource not found"): ServiceError {
+  return new ServiceError(404, LinqCode.notFound, message);
+}
+
+export function unauthorized(): ServiceError {
+  return new ServiceError(401, LinqCode.unauthorized, "Unauthorized - missing or invalid authentication token");
+}
+
+/**
+ * Linq refused the request for good (a 1xxx/2xxx code): passed through with Linq's status and code.
+ * Retrying cannot help, so nothing retries it.
+ */
+export class LinqRefusal extends ServiceError {
+  constructor(status: number, code: number, message: string) {
+    super(status, code, message);
+    this.name = "LinqRefusal";
+  }
+}
+
+/**
+ * Linq could not be reached or kept failing within our deadline. Whether Linq acted is unknown, so the operation stays
+ * pending and the reconciler finds out by reading the chat.
+ */
+export class LinqUnavailable extends ServiceError {
+  constructor(kind: "timeout" | "unavailable", options?: { cause?: unknown; retryAfter?: number }) {
+    super(
+      kind === "timeout" ? 504 : 502,
+      LinqCode.internal,
+      kind === "timeout" ? "Linq did not answer in time" : "Linq is unavailable",
+      options,
+    );
+    this.name = "LinqUnavailable";
+  }
+}
+
+/** Linq's error envelope. The only place its shape is written. */
+export function errorEnvelope(error: ServiceError): {
+  error: { status: number; code: number; message: string };
+  success: false;
+} {
+  return { error: { status: error.status, code: error.code, message: error.message }, success: false };
+}

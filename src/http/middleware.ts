@@ -1,0 +1,87 @@
+/**
+ * The HTTP middlewares, one concern each. Order matters and is fixed in http-function.ts: errors outermost, then the
+ * caller's token, then the body's size, then parsing: a wrong token never costs a parse, a huge body never a parse.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { errorEnvelope, LinqCode, ServiceError, unauthorized } from "../domain/errors.ts";
+import type { Answer } from "../domain/ports.ts";
+import { log } from "../log.ts";
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+type Middleware = middy.MiddlewareObj<HttpEvent, HttpResult>;
+
+export function toResult(answer: Answer, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode: answer.status,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(answer.body),
+  };
+}
+
+/**
+ * The one error funnel: whatever failed, the caller gets Linq's envelope. Our own answers (ServiceError) keep their
+ * status and code; middy's parser errors become Linq's 1003; anything else is a 500 with no internals, logged here.
+ */
+export function errorFunnel(): Middleware {
+  const errorFunnelOnError: Middleware["onError"] = (request) => {
+    const error = toServiceError(request.error);
+    if (error.status >= 500) {
+      log.error("request failed", request.error, { route: request.event.routeKey, status: error.status });
+    }
+    const headers: Record<string, string> =
+      error.retryAfter === undefined ? {} : { "retry-after": `${error.retryAfter}` };
+    request.response = toResult({ status: error.status, body: errorEnvelope(error) }, headers);
+  };
+  return { name: "errorFunnel", onError: errorFunnelOnError };
+}
+
+function toServiceError(error: unknown): ServiceError {
+  if (error instanceof ServiceError) return error;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (status === 415) return new ServiceError(415, LinqCode.invalidBody, "Content-Type must be application/json");
+  if (status === 422 || status === 400)
+    return new ServiceError(400, LinqCode.invalidBody, "Request body is not valid JSON");
+  return new ServiceError(500, LinqCode.internal, "Internal server error");
+}
+
+/**
+ * `Authorization: Bearer <service token>`. Both sides are hashed to equal length first so the comparison's time says
+ * nothing about the token, not even its length; every configured token is checked, for rotation.
+ */
+export function bearerAuth(tokens: readonly string[]): Middleware {
+  const bearerAuthBefore: Middleware["before"] = (request) => {
+    const header = request.event.headers?.authorization ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const offered = digest(match?.[1] ?? "");
+    let accepted = false;
+    for (const token of tokens) accepted = timingSafeEqual(offered, digest(token)) || accepted;
+    if (!match || !accepted) throw unauthorized();
+  };
+  return { name: "bearerAuth", before: bearerAuthBefore };
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** Linq's bodies here are tiny; a large one is a mistake or an attack, refused before it is decoded or parsed. */
+export function bodyLimit(maxBytes: number): Middleware {
+  const bodyLimitBefore: Middleware["before"] = (request) => {
+    const { body, isBase64Encoded } = request.event;
+    if (body === undefined) return;
+    const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+    if (bytes > maxBytes) {
+      throw new ServiceError(413, LinqCode.invalidBody, `Request body must be at most ${maxBytes} bytes`);
+    }
+  };
+  return { name: "bodyLimit", before: bodyLimitBefore };
+}
+
+/** The raw bytes of the body, decoded from base64 when API Gateway encoded it. */
+export function rawBody(event: HttpEvent): Buffer {
+  if (event.body === undefined) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
+}
