@@ -3,10 +3,11 @@
  * in-process subscribers whose patterns match, with Lambda's async retry and dead-letter behaviour, and lists every
  * event put on it like a mail catcher (`GET /events`, `GET /dead-letters`).
  */
+import { createHash, randomUUID } from "node:crypto";
 import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
 import { createDelivery, type DeadLetter } from "./delivery.ts";
 import { matchesPattern, patternProblem } from "./pattern.ts";
-import { putEvents, type BusEvent } from "./put-events.ts";
+import { AwsError, putEvents, type BusEvent } from "./put-events.ts";
 import { close, createBusServer, listen } from "./server.ts";
 import type { Subscription } from "./subscriptions.ts";
 
@@ -77,6 +78,20 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
         }
         return response;
       },
+      // The dead-letter queue's stand-in: a function that rejects a malformed request sends it to SQS itself (no
+      // retry can help it), so locally SendMessage lands in the same dead letters as exhausted deliveries.
+      "AmazonSQS.SendMessage": (input) => {
+        const message = sqsMessage(input);
+        deadLetters.push({
+          subscription: message.queue,
+          reason: message.reason,
+          attempts: 1,
+          time: new Date().toISOString(),
+          event: message.event as BusEvent,
+        });
+        log(`dead letter from ${message.queue}: ${message.reason}`);
+        return { MessageId: randomUUID(), MD5OfMessageBody: createHash("md5").update(message.body).digest("hex") };
+      },
     },
     views: {
       "/events": () => events,
@@ -94,5 +109,25 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
       delivery.stop();
       await close(server);
     },
+  };
+}
+
+/** SendMessage's input, as the rejecting function writes it: `{reason, event}` in the body. */
+function sqsMessage(input: unknown): { queue: string; body: string; reason: string; event: unknown } {
+  const { QueueUrl, MessageBody } = (input ?? {}) as { QueueUrl?: unknown; MessageBody?: unknown };
+  if (typeof QueueUrl !== "string" || typeof MessageBody !== "string") {
+    throw new AwsError("InvalidParameterValue", "QueueUrl and MessageBody are required.");
+  }
+  let parsed: { reason?: unknown; event?: unknown } = {};
+  try {
+    parsed = JSON.parse(MessageBody) as typeof parsed;
+  } catch {
+    parsed = { event: MessageBody };
+  }
+  return {
+    queue: QueueUrl.split("/").pop() ?? QueueUrl,
+    body: MessageBody,
+    reason: typeof parsed.reason === "string" ? parsed.reason : "rejected",
+    event: parsed.event ?? null,
   };
 }

@@ -209,9 +209,22 @@ export function published(record: StoredOperation): StoredOperation {
   return { ...rest, version: record.version + 1 };
 }
 
+/** The record in the contract's field order, without what only the store needs. */
 export function toPublicRecord(record: StoredOperation): OperationRecord {
-  const { version: _v, awaiting_trace_id: _a, outbox_since: _o, ...rest } = record;
-  return rest;
+  const base = {
+    chat_id: record.chat_id,
+    trace_id: record.trace_id,
+    kind: record.kind,
+    status: record.status,
+    request: record.request,
+    results: record.results,
+    source: record.source,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    ...(record.completed_at === undefined ? {} : { completed_at: record.completed_at }),
+    ...(record.error === undefined ? {} : { error: record.error }),
+  };
+  return base as OperationRecord;
 }
 
 export function describePart(part: Part): string {

@@ -1,0 +1,176 @@
+/**
+ * API Gateway's HTTP API (payload format 2.0) in front of the handlers, for `npm start` and the tests: the same route
+ * table as `stacks/`, lower-cased headers, the raw body (base64 when it is not text), path parameters from the route's
+ * template, and the handler's result written back as API Gateway would.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import type { HttpRoute } from "../src/definitions/functions.ts";
+
+export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+export interface MountedRoute {
+  route: HttpRoute;
+  functionName: string;
+  timeoutSeconds: number;
+  handler: HttpHandler;
+}
+
+/** API Gateway's own payload limit. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+const TEXT_CONTENT = /^(application\/(json|.*\+json|x-www-form-urlencoded|xml)|text\/)/i;
+
+interface CompiledRoute extends MountedRoute {
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(mounted: MountedRoute): CompiledRoute {
+  const names: string[] = [];
+  const source = mounted.route.path
+    .split("/")
+    .map((segment) => {
+      const name = /^\{(\w+)\}$/.exec(segment)?.[1];
+      if (name === undefined) return segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+      names.push(name);
+      return "([^/]+)";
+    })
+    .join("/");
+  return { ...mounted, pattern: new RegExp(`^${source}$`), names };
+}
+
+/**
+ * The server, and `mount` to add routes once their handlers exist: it can listen first, so its URL is known before
+ * the handlers that need it (as their webhook target) are configured.
+ */
+export function createHttpAdapter(log: (line: string) => void = () => {}): {
+  server: Server;
+  mount(route: MountedRoute): void;
+} {
+  const compiled: CompiledRoute[] = [];
+  const server = createServer((request, response) => {
+    serve(compiled, request, response, log).catch((error: unknown) => {
+      log(`adapter error: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) writeJson(response, 500, { message: "Internal Server Error" });
+      else response.end();
+    });
+  });
+  return { server, mount: (route) => compiled.push(compile(route)) };
+}
+
+async function serve(
+  routes: CompiledRoute[],
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: (line: string) => void,
+): Promise<void> {
+  const url = new URL(request.url ?? "/", "http://local");
+  const method = request.method ?? "GET";
+  let params: Record<string, string> | undefined;
+  const route = routes.find((candidate) => {
+    if (candidate.route.method !== method) return false;
+    const match = candidate.pattern.exec(url.pathname);
+    if (!match) return false;
+    params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+    return true;
+  });
+  const body = await readBody(request);
+  if (body === undefined) return writeJson(response, 413, { message: "Request Entity Too Large" });
+  if (route === undefined) return writeJson(response, 404, { message: "Not Found" });
+
+  const event = toEvent(request, url, route, params ?? {}, body);
+  const started = Date.now();
+  const result = await route.handler(event, lambdaContext(route));
+  const structured = typeof result === "object" && result !== null && "statusCode" in result;
+  const statusCode = structured ? (result.statusCode ?? 200) : 200;
+  log(`${method} ${url.pathname} -> ${statusCode} (${route.functionName}, ${Date.now() - started} ms)`);
+  if (!structured) return writeJson(response, 200, result);
+  const headers = { ...(result.headers ?? {}) } as Record<string, string | number | boolean>;
+  const payload =
+    result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  response.writeHead(statusCode, { ...headers, "content-length": payload.length });
+  response.end(payload);
+}
+
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: CompiledRoute,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+): APIGatewayProxyEventV2 {
+  // Node lower-cases header names already; API Gateway joins repeated headers with commas, as does Node for most.
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const isText = body.length === 0 || TEXT_CONTENT.test(headers["content-type"] ?? "");
+  const now = new Date();
+  const routeKey = `${route.route.method} ${route.route.path}`;
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
+    ...(body.length > 0 ? { body: body.toString(isText ? "utf8" : "base64") } : {}),
+    isBase64Encoded: !isText,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: headers.host ?? "127.0.0.1",
+      domainPrefix: "local",
+      http: {
+        method: request.method ?? "GET",
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+function lambdaContext(route: CompiledRoute): Context {
+  const deadline = Date.now() + route.timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: route.functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${route.functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${route.functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
+  }
+  return size <= MAX_PAYLOAD_BYTES ? Buffer.concat(chunks) : undefined;
+}
+
+function writeJson(response: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(json) });
+  response.end(json);
+}

@@ -1,0 +1,195 @@
+/**
+ * The whole service on one machine: DynamoDB Local with the tables of `stacks/`, the Linq sandbox (or the real Linq),
+ * the local event bus, and every handler behind the same routes and event patterns as in AWS. `npm start` runs it;
+ * the end-to-end tests start it in-process on free ports.
+ *
+ * The handlers are the deployed modules themselves: they read their configuration from the environment at import,
+ * exactly as in Lambda, so this sets the environment first and imports them after.
+ */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { EventBridgeEvent } from "aws-lambda";
+import { functions, type FunctionDefinition } from "../src/definitions/functions.ts";
+import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
+import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
+import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
+import { createHttpAdapter, type HttpHandler } from "./http-adapter.ts";
+import { LOCAL_WEBHOOK_SECRET, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
+
+export const DEFAULT_API_TOKEN = "local-dev-token";
+export const LOCAL_BUS_NAME = "linq-chat-ops-local";
+const LOCAL_DLQ_NAME = "RequestDeadLetters";
+
+export interface LocalStackOptions {
+  /** 0 picks free ports. */
+  port: number;
+  sandboxPort: number;
+  busPort: number;
+  /** An already running DynamoDB (Local) to use instead of starting one; tables get `tablePrefix`. */
+  dynamodbEndpoint?: string;
+  tablePrefix?: string;
+  apiToken?: string;
+  webhookSecret?: string;
+  /** The real Linq instead of the sandbox (`LINQ_API_V3_API_KEY` and optionally `LINQ_API_V3_BASE_URL`). */
+  realLinq?: { apiKey: string; baseURL?: string };
+  /** Faults and delays of the sandbox. */
+  sandbox?: Omit<SandboxOptions, "port" | "webhookTargets">;
+  /** How often the reconciler runs; 0 never (tests call `reconcileNow`). */
+  reconcileEveryMs: number;
+  /** The reconciler's deadlines, as `RECONCILE_*` seconds. */
+  reconcilerEnv?: Record<string, string>;
+  /** The local bus's waits before retries of a failed delivery. */
+  busRetryDelaysMs?: number[];
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  apiToken: string;
+  sandbox: Sandbox | undefined;
+  bus: LocalBus;
+  dynamodbEndpoint: string;
+  tables: { operations: string; ledger: string };
+  reconcileNow(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => {});
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.reverse()) await stopOne().catch(() => {});
+  };
+  try {
+    let dynamo: DynamoDbLocal | undefined;
+    if (options.dynamodbEndpoint === undefined) {
+      dynamo = await startDynamoDbLocal();
+      stoppers.push(() => dynamo!.stop());
+      log(`DynamoDB Local at ${dynamo.endpoint}`);
+    }
+    const dynamodbEndpoint = options.dynamodbEndpoint ?? dynamo!.endpoint;
+    const prefix = options.tablePrefix ?? "";
+    const tables = { operations: `${prefix}${operationsTable.name}`, ledger: `${prefix}${ledgerTable.name}` };
+    const client = new DynamoDBClient({
+      endpoint: dynamodbEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await createTable(client, operationsTable, tables.operations);
+    await createTable(client, ledgerTable, tables.ledger);
+    client.destroy();
+
+    const apiToken = options.apiToken ?? DEFAULT_API_TOKEN;
+    const webhookSecret = options.webhookSecret ?? LOCAL_WEBHOOK_SECRET;
+
+    // The API server listens before the sandbox starts, so the sandbox's first webhook finds it.
+    const { server: api, mount } = createHttpAdapter(log);
+    const url = await listen(api, options.port);
+    stoppers.push(() => close(api));
+
+    let sandbox: Sandbox | undefined;
+    if (options.realLinq === undefined) {
+      sandbox = await startSandbox({
+        ...options.sandbox,
+        port: options.sandboxPort,
+        webhookTargets: [{ url: `${url}/webhooks/linq`, secret: webhookSecret }],
+        log: (line) => log(`sandbox: ${line}`),
+      });
+      stoppers.push(() => sandbox!.stop());
+    }
+
+    const handlers = new Map<string, Handler>();
+    const bus = await startLocalBus({
+      port: options.busPort,
+      busName: LOCAL_BUS_NAME,
+      subscriptions: functionSubscriptions(async (name, event) => {
+        await handlers.get(name)!(event as EventBridgeEvent<string, unknown>, lambdaContext(name));
+      }),
+      ...(options.busRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.busRetryDelaysMs }),
+      log: (line) => log(`bus: ${line}`),
+    });
+    stoppers.push(() => bus.stop());
+
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      DYNAMODB_ENDPOINT: dynamodbEndpoint,
+      OPERATIONS_TABLE: tables.operations,
+      LEDGER_TABLE: tables.ledger,
+      EVENT_BUS_ENDPOINT: bus.url,
+      EVENT_BUS_NAME: LOCAL_BUS_NAME,
+      SQS_ENDPOINT: bus.url,
+      REQUEST_DLQ_URL: `${bus.url}/000000000000/${LOCAL_DLQ_NAME}`,
+      LINQ_API_V3_API_KEY: options.realLinq?.apiKey ?? "sandbox-key",
+      LINQ_API_V3_BASE_URL: options.realLinq?.baseURL ?? sandbox?.url ?? "",
+      LINQ_WEBHOOK_SECRET: webhookSecret,
+      API_TOKEN: apiToken,
+      ...options.reconcilerEnv,
+    });
+
+    for (const definition of functions as readonly FunctionDefinition[]) {
+      const handler = await importHandler(definition);
+      handlers.set(definition.name, handler);
+      if (definition.http !== undefined) {
+        mount({
+          route: definition.http,
+          functionName: definition.name,
+          timeoutSeconds: definition.timeout,
+          handler: handler as HttpHandler,
+        });
+      }
+    }
+
+    const reconciler = handlers.get("Reconciler")!;
+    const reconcileNow = () => reconciler({}, lambdaContext("Reconciler"));
+    if (options.reconcileEveryMs > 0) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        reconcileNow()
+          .catch((error: unknown) => log(`reconciler failed: ${String(error)}`))
+          .finally(() => (running = false));
+      }, options.reconcileEveryMs);
+      stoppers.push(async () => clearInterval(timer));
+    }
+
+    return { url, apiToken, sandbox, bus, dynamodbEndpoint, tables, reconcileNow, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function importHandler(definition: FunctionDefinition): Promise<Handler> {
+  const dot = definition.handler.lastIndexOf(".");
+  const file = definition.handler.slice(0, dot);
+  const exported = definition.handler.slice(dot + 1);
+  const module = (await import(new URL(`../${file}.ts`, import.meta.url).href)) as Record<string, unknown>;
+  const handler = module[exported];
+  if (typeof handler !== "function") throw new Error(`${definition.handler} exports no handler`);
+  return handler as Handler;
+}
+
+function lambdaContext(functionName: string): { functionName: string; getRemainingTimeInMillis(): number } {
+  return { functionName, getRemainingTimeInMillis: () => 60_000 };
+}
+
+function listen(server: Server, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as AddressInfo;
+      resolve(`http://127.0.0.1:${bound}`);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
