@@ -1,0 +1,129 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { type Chat, Chats, type NewChat, ownHandle } from "./chats.ts";
+import { resolveOptions, type SandboxOptions } from "./config.ts";
+import { Events } from "./events.ts";
+import { Faults } from "./faults.ts";
+import { Ids } from "./ids.ts";
+import { ChatOperations } from "./operations.ts";
+import { Scheduler } from "./scheduler.ts";
+import { createApiServer } from "./server.ts";
+import { LATEST_WEBHOOK_VERSION, Subscriptions } from "./subscriptions.ts";
+import { type EventRecord, type SandboxTruth, TruthLog } from "./truth.ts";
+import { Deliveries, type Destination } from "./webhooks.ts";
+
+export {
+  DEFAULT_ENV_PORT,
+  DEFAULT_RETRY_SCHEDULE_MS,
+  LOCAL_WEBHOOK_SECRET,
+  SandboxConfigError,
+  sandboxOptionsFromEnv,
+} from "./config.ts";
+export type { SandboxOptions, WebhookTarget } from "./config.ts";
+export type { Chat, ChatHandle, NewChat } from "./chats.ts";
+export type { FailMode } from "./faults.ts";
+export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
+export type { CallRecord, DeliveryRecord, EventRecord, OperationRecord, Outcome, SandboxTruth } from "./truth.ts";
+export { legacySignature, standardSignature } from "./webhooks.ts";
+
+/** A running Linq v3 sandbox. */
+export interface Sandbox {
+  /** Base URL without `/v3`, as the SDK's `baseURL` takes it. */
+  readonly url: string;
+  /** The seed in use: pass it back as `seed` to replay a run. */
+  readonly seed: number;
+  /** Closes the server and cancels every pending outcome, hold and delivery. */
+  stop(): Promise<void>;
+  /** A copy of what happened so far. */
+  truth(): SandboxTruth;
+  /** Resolves once no outcome, held event or delivery is pending. */
+  idle(): Promise<void>;
+  /** Creates a chat directly, bypassing the API and its faults. */
+  seedChat(chat: NewChat): Chat;
+  /** A participant renames the group on their phone (the first other active participant unless `byHandle`). */
+  humanRename(chatId: string, name: string, byHandle?: string): EventRecord;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const config = resolveOptions(options);
+  const clock = (): Date => new Date();
+  const ids = new Ids(config.seed);
+  const faults = new Faults(config.seed, config);
+  const scheduler = new Scheduler();
+  const truth = new TruthLog();
+  const chats = new Chats(ids, clock);
+  const subscriptions = new Subscriptions(ids, clock);
+  const targets: Destination[] = config.webhookTargets.map(({ url, secret }) => ({
+    url,
+    secret,
+    subscriptionId: undefined,
+    webhookVersion: LATEST_WEBHOOK_VERSION,
+  }));
+  const deliveries = new Deliveries({
+    scheduler,
+    truth,
+    clock,
+    log: config.log,
+    policy: {
+      retryScheduleMs: config.retryScheduleMs,
+      timeoutMs: config.deliveryTimeoutMs,
+      reorderWindowMs: config.reorderWindowMs,
+      partnerId: config.partnerId,
+    },
+    destinations: (event) => {
+      const chat = chats.find(event.chatId);
+      const ownNumber = chat === undefined ? undefined : ownHandle(chat)?.handle;
+      return [...subscriptions.destinations(event.eventType, ownNumber), ...targets];
+    },
+  });
+  const events = new Events({ ids, faults, clock, truth, deliveries, log: config.log });
+  const operations = new ChatOperations({
+    chats,
+    events,
+    ids,
+    scheduler,
+    truth,
+    clock,
+    delayMs: config.delayMs,
+  });
+  const server = createApiServer({
+    apiKey: config.apiKey,
+    retryAfterSeconds: config.retryAfterSeconds,
+    faults,
+    ids,
+    truth,
+    clock,
+    log: config.log,
+    chats: operations,
+    subscriptions,
+  });
+
+  server.listen(config.port, config.host);
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    seed: config.seed,
+    async stop() {
+      scheduler.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    truth: () =>
+      structuredClone({
+        seed: config.seed,
+        calls: truth.calls,
+        operations: truth.operations,
+        events: truth.events,
+        deliveries: truth.deliveries,
+        chats: chats.all(),
+        subscriptions: subscriptions.list(),
+      }),
+    idle: () => scheduler.idle(),
+    seedChat: (chat) => structuredClone(chats.create(chat)),
+    humanRename: (chatId, name, byHandle) => structuredClone(operations.humanRename(chatId, name, byHandle)),
+  };
+}

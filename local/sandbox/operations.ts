@@ -1,0 +1,364 @@
+import {
+  activeParticipants,
+  type Chat,
+  type ChatHandle,
+  type Chats,
+  isE164,
+  isHandle,
+  ownHandle,
+  participant,
+} from "./chats.ts";
+import { chatUnavailable, directMessageChat, invalidHandle, invalidValue, missingField, notFound } from "./errors.ts";
+import type { ChatEventType, Events, EventTicket } from "./events.ts";
+import type { Ids } from "./ids.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { Reply } from "./server.ts";
+import type { EventRecord, OperationRecord, Outcome, TruthLog } from "./truth.ts";
+import {
+  found,
+  isHttpsUrl,
+  type JsonObject,
+  jsonObject,
+  optionalString,
+  requiredArray,
+  requiredString,
+  requireUuid,
+} from "./validate.ts";
+
+/**
+ * The chat routes: answered at once, their outcomes applied `delayMs` later and reported by webhook only, as on
+ * Linq. The magic values of the contract live here.
+ */
+
+/** A `display_name` starting with this fails with `chat.group_name_update_failed`. */
+export const FAIL_NAME_PREFIX = "fail:";
+/** A `group_chat_icon` containing this fails with `chat.group_icon_update_failed`. */
+export const FAIL_ICON_MARK = "/fail";
+/** Removing a handle ending with this is accepted but never happens, and no event says so. */
+export const LOST_REMOVAL_SUFFIX = "0000";
+/** `error_code` of the failure events (Linq: delivery failed). */
+export const UPDATE_FAILED_CODE = 4001;
+
+const MIN_GROUP_SIZE = 3;
+const MAX_RECIPIENTS = 31;
+
+/** One outcome still to come, and what the event reporting it will carry. */
+interface Pending {
+  readonly chat: Chat;
+  readonly operationSeq: number;
+  readonly outcome: Outcome;
+  readonly ticket: EventTicket;
+}
+
+export class ChatOperations {
+  readonly #chats: Chats;
+  readonly #events: Events;
+  readonly #ids: Ids;
+  readonly #scheduler: Scheduler;
+  readonly #truth: TruthLog;
+  readonly #clock: () => Date;
+  readonly #delayMs: number;
+
+  constructor(deps: {
+    chats: Chats;
+    events: Events;
+    ids: Ids;
+    scheduler: Scheduler;
+    truth: TruthLog;
+    clock: () => Date;
+    delayMs: number;
+  }) {
+    this.#chats = deps.chats;
+    this.#events = deps.events;
+    this.#ids = deps.ids;
+    this.#scheduler = deps.scheduler;
+    this.#truth = deps.truth;
+    this.#clock = deps.clock;
+    this.#delayMs = deps.delayMs;
+  }
+
+  /** `POST /v3/chats`: the chat exists at once; the first message is reported sent. */
+  create(raw: string): Reply {
+    const body = jsonObject(raw);
+    const from = requiredString(body, "from");
+    const to = requiredArray(body, "to");
+    const message = body["message"];
+    if (message === undefined || message === null) throw missingField("message");
+    if (typeof message !== "object" || Array.isArray(message)) throw invalidValue("message must be an object");
+    const parts = requiredArray(message as JsonObject, "parts");
+    if (!isE164(from)) throw invalidHandle();
+    if (to.some((handle) => typeof handle !== "string")) throw invalidValue("to must be a list of handles");
+    const recipients = to as string[];
+    if (recipients.some((handle) => !isHandle(handle))) throw invalidHandle();
+    if (recipients.length > MAX_RECIPIENTS) throw invalidValue(`to takes at most ${MAX_RECIPIENTS} handles`);
+    if (new Set([from, ...recipients]).size !== recipients.length + 1) throw invalidValue("to repeats a handle");
+    const sentParts = parts.map(partOf);
+
+    const chat = this.#chats.create({ handles: [from, ...recipients] });
+    const now = this.#clock().toISOString();
+    const effect = (message as JsonObject)["effect"];
+    return {
+      status: 201,
+      body: {
+        chat: {
+          id: chat.id,
+          display_name: chat.display_name,
+          service: chat.service,
+          is_group: chat.is_group,
+          handles: chat.handles,
+          health_status: chat.health_status,
+          message: {
+            id: this.#ids.uuid(),
+            created_at: now,
+            sent_at: now,
+            delivered_at: null,
+            delivery_status: "sent",
+            is_read: false,
+            parts: sentParts.map((part) => (part.type === "media" ? { ...part, id: this.#ids.uuid() } : part)),
+            effect: effect ?? null,
+            from_handle: ownHandle(chat) ?? null,
+            preferred_service: null,
+            reply_to: null,
+            service: chat.service,
+          },
+        },
+      },
+    };
+  }
+
+  retrieve(chatId: string): Reply {
+    return { status: 200, body: this.#chat(chatId) };
+  }
+
+  /** `PUT /v3/chats/{chatId}`: each field is its own outcome and its own event. */
+  update(chatId: string, raw: string, traceId: string): Reply {
+    requireUuid(chatId, "chatId");
+    const body = jsonObject(raw);
+    const name = optionalString(body, "display_name");
+    const icon = optionalString(body, "group_chat_icon");
+    if (name === undefined && icon === undefined) throw missingField("display_name or group_chat_icon");
+    if (icon !== undefined && !isHttpsUrl(icon)) throw invalidValue("group_chat_icon must be an https URL");
+    const chat = this.#chat(chatId);
+    if (!chat.is_group) throw directMessageChat();
+
+    const request = {
+      ...(name === undefined ? {} : { display_name: name }),
+      ...(icon === undefined ? {} : { group_chat_icon: icon }),
+    };
+    const operation = this.#accept("chat.update", chat, traceId, 200, request);
+    const settlements: (() => void)[] = [];
+    if (name !== undefined) {
+      const pending = this.#pending(operation, chat, "display_name");
+      settlements.push(() => this.#settleName(pending, name));
+    }
+    if (icon !== undefined) {
+      const pending = this.#pending(operation, chat, "group_chat_icon");
+      settlements.push(() => this.#settleIcon(pending, icon));
+    }
+    this.#scheduler.after(this.#delayMs, () => settlements.forEach((settle) => settle()));
+    return { status: 200, body: { chat_id: chat.id, status: "pending" }, operation };
+  }
+
+  /** `DELETE /v3/chats/{chatId}/participants`. Linq has no failure event: a removal that fails is silent. */
+  removeParticipant(chatId: string, raw: string, traceId: string): Reply {
+    requireUuid(chatId, "chatId");
+    const handle = requiredString(jsonObject(raw), "handle");
+    if (!isHandle(handle)) throw invalidHandle();
+    const chat = this.#chat(chatId);
+    const member = participant(chat, handle);
+    if (member === undefined || member.status !== "active") throw notFound();
+    if (member.is_me) throw invalidValue("handle is your own number: leave the chat instead");
+    if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) throw chatUnavailable();
+
+    const operation = this.#accept("participant.remove", chat, traceId, 202, { handle });
+    const pending = this.#pending(operation, chat, "participant");
+    this.#scheduler.after(this.#delayMs, () => {
+      if (handle.endsWith(LOST_REMOVAL_SUFFIX)) {
+        return this.#never(pending, `a handle ending in ${LOST_REMOVAL_SUFFIX} is never removed`);
+      }
+      const current = participant(chat, handle);
+      if (current === undefined || current.status !== "active") return this.#never(pending, "no longer a participant");
+      if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) {
+        return this.#never(pending, `would leave fewer than ${MIN_GROUP_SIZE} participants`);
+      }
+      const at = this.#clock();
+      this.#chats.remove(current, chat, at);
+      this.#report(pending, "applied", "participant.removed", at, {
+        chat_id: chat.id,
+        handle,
+        participant: { ...current },
+        removed_at: at.toISOString(),
+      });
+    });
+    const body = { message: "Participant removal queued", status: "accepted", trace_id: traceId };
+    return { status: 202, body, operation };
+  }
+
+  /** `POST /v3/chats/{chatId}/participants`. */
+  addParticipant(chatId: string, raw: string, traceId: string): Reply {
+    requireUuid(chatId, "chatId");
+    const handle = requiredString(jsonObject(raw), "handle");
+    if (!isHandle(handle)) throw invalidHandle();
+    const chat = this.#chat(chatId);
+    if (!chat.is_group) throw directMessageChat();
+    if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
+
+    const operation = this.#accept("participant.add", chat, traceId, 202, { handle });
+    const pending = this.#pending(operation, chat, "participant");
+    const handleId = this.#ids.uuid();
+    this.#scheduler.after(this.#delayMs, () => {
+      if (participant(chat, handle)?.status === "active") return this.#never(pending, "already a participant");
+      const at = this.#clock();
+      const added = this.#chats.add(chat, handle, handleId, at);
+      this.#report(pending, "applied", "participant.added", at, {
+        chat_id: chat.id,
+        handle,
+        participant: { ...added },
+        added_at: at.toISOString(),
+      });
+    });
+    const body = { message: "Participant addition queued", status: "accepted", trace_id: traceId };
+    return { status: 202, body, operation };
+  }
+
+  /**
+   * A person renaming the group on their phone: the name changes at once and Linq reports it with the same event as
+   * a rename through the API, which is why such an event proves nothing about a request.
+   */
+  humanRename(chatId: string, name: string, byHandle?: string): EventRecord {
+    const chat = this.#chats.find(chatId);
+    if (chat === undefined) throw new Error(`No chat ${chatId}`);
+    const by = activeParticipants(chat).find((candidate) =>
+      byHandle === undefined ? !candidate.is_me : candidate.handle === byHandle,
+    );
+    if (by === undefined) throw new Error(`No active participant ${byHandle ?? "other than you"} in chat ${chatId}`);
+    const operation = this.#truth.operation({
+      kind: "human.rename",
+      chatId,
+      traceId: undefined,
+      request: { display_name: name, by: by.handle },
+      outcomes: [],
+      acceptedAt: this.#clock().toISOString(),
+    });
+    return this.#rename(this.#pending(operation, chat, "display_name"), name, by);
+  }
+
+  #settleName(pending: Pending, name: string): void {
+    if (!name.startsWith(FAIL_NAME_PREFIX)) {
+      this.#rename(pending, name, ownHandle(pending.chat));
+      return;
+    }
+    this.#fail(pending, "chat.group_name_update_failed");
+  }
+
+  #settleIcon(pending: Pending, icon: string): void {
+    if (icon.includes(FAIL_ICON_MARK)) {
+      this.#fail(pending, "chat.group_icon_update_failed");
+      return;
+    }
+    const at = this.#clock();
+    const previous = this.#chats.setIcon(pending.chat, icon, at);
+    const own = ownHandle(pending.chat);
+    this.#report(pending, "applied", "chat.group_icon_updated", at, {
+      chat_id: pending.chat.id,
+      updated_at: at.toISOString(),
+      changed_by_handle: own === undefined ? null : { ...own },
+      new_value: icon,
+      old_value: previous,
+    });
+  }
+
+  #rename(pending: Pending, name: string, by: ChatHandle | undefined): EventRecord {
+    const at = this.#clock();
+    const previous = this.#chats.setDisplayName(pending.chat, name, at);
+    return this.#report(pending, "applied", "chat.group_name_updated", at, {
+      chat_id: pending.chat.id,
+      updated_at: at.toISOString(),
+      changed_by_handle: by === undefined ? null : { ...by },
+      new_value: name,
+      old_value: previous,
+    });
+  }
+
+  #fail(pending: Pending, type: ChatEventType): void {
+    const at = this.#clock();
+    pending.outcome.errorCode = UPDATE_FAILED_CODE;
+    this.#report(pending, "failed", type, at, {
+      chat_id: pending.chat.id,
+      error_code: UPDATE_FAILED_CODE,
+      failed_at: at.toISOString(),
+    });
+  }
+
+  #chat(chatId: string): Chat {
+    requireUuid(chatId, "chatId");
+    return found(this.#chats.find(chatId));
+  }
+
+  #accept(
+    kind: OperationRecord["kind"],
+    chat: Chat,
+    traceId: string,
+    answer: number,
+    request: Record<string, string>,
+  ): OperationRecord {
+    return this.#truth.operation({
+      kind,
+      chatId: chat.id,
+      traceId,
+      request,
+      answer,
+      outcomes: [],
+      acceptedAt: this.#clock().toISOString(),
+    });
+  }
+
+  /** Its event's ticket is drawn now, while the request is answered (see `EventTicket`). */
+  #pending(operation: OperationRecord, chat: Chat, part: Outcome["part"]): Pending {
+    const outcome: Outcome = { part, status: "pending" };
+    operation.outcomes.push(outcome);
+    return { chat, operationSeq: operation.seq, outcome, ticket: this.#events.ticket() };
+  }
+
+  #report(
+    pending: Pending,
+    status: "applied" | "failed",
+    type: ChatEventType,
+    at: Date,
+    data: Record<string, unknown>,
+  ): EventRecord {
+    const { chat, operationSeq, outcome, ticket } = pending;
+    const event = this.#events.emit({ type, chatId: chat.id, data, ticket, operationSeq });
+    outcome.status = status;
+    outcome.eventId = event.eventId;
+    outcome.settledAt = at.toISOString();
+    return event;
+  }
+
+  #never(pending: Pending, reason: string): void {
+    pending.outcome.status = "never";
+    pending.outcome.reason = reason;
+    pending.outcome.settledAt = this.#clock().toISOString();
+  }
+}
+
+/** The message parts Linq takes, answered in its response shapes. */
+function partOf(part: unknown): Record<string, unknown> {
+  if (typeof part !== "object" || part === null) throw invalidValue("a message part must be an object");
+  const { type, value, url, attachment_id: attachmentId } = part as JsonObject;
+  if ((type === "text" || type === "link") && typeof value === "string" && value.length > 0) {
+    return { type, value, reactions: null };
+  }
+  if (type === "media" && (typeof url === "string" || typeof attachmentId === "string")) {
+    const filename = typeof url === "string" && URL.canParse(url) ? new URL(url).pathname.split("/").pop() : undefined;
+    return {
+      type,
+      url: typeof url === "string" ? url : `https://cdn.linqapp.com/attachments/${String(attachmentId)}`,
+      filename: filename || "attachment",
+      mime_type: "application/octet-stream",
+      size_bytes: 0,
+      reactions: null,
+    };
+  }
+  throw invalidValue("a message part must be text with a value or media with a url or attachment_id");
+}

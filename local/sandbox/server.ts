@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  errorEnvelope,
+  internalError,
+  invalidBody,
+  invalidValue,
+  LinqError,
+  notFound,
+  rateLimited,
+  unauthorized,
+} from "./errors.ts";
+import type { Faults } from "./faults.ts";
+import type { Ids } from "./ids.ts";
+import type { ChatOperations } from "./operations.ts";
+import type { Subscriptions } from "./subscriptions.ts";
+import type { CallRecord, OperationRecord, TruthLog } from "./truth.ts";
+import { jsonObject } from "./validate.ts";
+
+/** HTTP for the sandbox: bearer auth, injected call faults, routing, Linq's envelope on every error. */
+
+export interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  /** The change this call started, so a 500 injected afterwards can be recorded against it. */
+  readonly operation?: OperationRecord;
+}
+
+interface Request {
+  readonly params: readonly string[];
+  readonly body: string;
+  readonly traceId: string;
+}
+
+interface Route {
+  readonly method: string;
+  readonly path: RegExp;
+  readonly handle: (request: Request) => Reply;
+}
+
+export interface ApiDeps {
+  readonly apiKey: string | undefined;
+  readonly retryAfterSeconds: number;
+  readonly faults: Faults;
+  readonly ids: Ids;
+  readonly truth: TruthLog;
+  readonly clock: () => Date;
+  readonly log: (line: string) => void;
+  readonly chats: ChatOperations;
+  readonly subscriptions: Subscriptions;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApiServer(deps: ApiDeps): Server {
+  const { chats, subscriptions } = deps;
+  const param = (request: Request, index: number): string => {
+    try {
+      return decodeURIComponent(request.params[index] ?? "");
+    } catch {
+      throw invalidValue("malformed path parameter");
+    }
+  };
+  const routes: Route[] = [
+    { method: "POST", path: /^\/v3\/chats$/, handle: (r) => chats.create(r.body) },
+    { method: "GET", path: /^\/v3\/chats\/([^/]+)$/, handle: (r) => chats.retrieve(param(r, 0)) },
+    { method: "PUT", path: /^\/v3\/chats\/([^/]+)$/, handle: (r) => chats.update(param(r, 0), r.body, r.traceId) },
+    {
+      method: "POST",
+      path: /^\/v3\/chats\/([^/]+)\/participants$/,
+      handle: (r) => chats.addParticipant(param(r, 0), r.body, r.traceId),
+    },
+    {
+      method: "DELETE",
+      path: /^\/v3\/chats\/([^/]+)\/participants$/,
+      handle: (r) => chats.removeParticipant(param(r, 0), r.body, r.traceId),
+    },
+    {
+      method: "POST",
+      path: /^\/v3\/webhook-subscriptions$/,
+      handle: (r) => ({ status: 201, body: subscriptions.create(jsonObject(r.body)) }),
+    },
+    {
+      method: "GET",
+      path: /^\/v3\/webhook-subscriptions$/,
+      handle: () => ({ status: 200, body: { subscriptions: subscriptions.list() } }),
+    },
+    {
+      method: "GET",
+      path: /^\/v3\/webhook-subscriptions\/([^/]+)$/,
+      handle: (r) => ({ status: 200, body: subscriptions.get(param(r, 0)) }),
+    },
+    {
+      method: "PUT",
+      path: /^\/v3\/webhook-subscriptions\/([^/]+)$/,
+      handle: (r) => ({ status: 200, body: subscriptions.update(param(r, 0), jsonObject(r.body)) }),
+    },
+    {
+      method: "DELETE",
+      path: /^\/v3\/webhook-subscriptions\/([^/]+)$/,
+      handle: (r) => {
+        subscriptions.delete(param(r, 0));
+        return { status: 204 };
+      },
+    },
+  ];
+
+  function authorize(header: string | undefined): void {
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+    if (key === undefined || (deps.apiKey !== undefined && key !== deps.apiKey)) throw unauthorized();
+  }
+
+  /** Faults are drawn only for authorized calls to real routes, once each, before any work. */
+  function answer(request: IncomingMessage, path: string, body: string, call: CallRecord): Reply {
+    authorize(request.headers.authorization);
+    for (const route of routes) {
+      const match = route.path.exec(path);
+      if (match === null || route.method !== request.method) continue;
+      const fault = deps.faults.forCall();
+      if (fault !== undefined) call.fault = fault;
+      if (fault === "rate_limited") throw rateLimited(deps.retryAfterSeconds);
+      if (fault === "failed_before") throw internalError();
+      const reply = route.handle({ params: match.slice(1), body, traceId: call.traceId });
+      if (reply.operation !== undefined) call.operationSeq = reply.operation.seq;
+      if (fault === "failed_after") {
+        if (reply.operation !== undefined) reply.operation.answer = 500;
+        throw internalError();
+      }
+      return reply;
+    }
+    throw notFound();
+  }
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? "/", "http://sandbox").pathname.replace(/\/+$/, "");
+    const call = deps.truth.call({
+      method: request.method ?? "GET",
+      path,
+      traceId: deps.ids.traceId(),
+      status: 0,
+      at: deps.clock().toISOString(),
+    });
+    let reply: Reply;
+    try {
+      reply = answer(request, path, await readBody(request), call);
+    } catch (error) {
+      if (!(error instanceof LinqError)) deps.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
+      const linqError = error instanceof LinqError ? error : internalError();
+      call.code = linqError.code;
+      reply = { status: linqError.status, body: errorEnvelope(linqError, call.traceId) };
+      if (linqError.retryAfterSeconds !== undefined)
+        response.setHeader("retry-after", String(linqError.retryAfterSeconds));
+    }
+    call.status = reply.status;
+    deps.log(
+      `${call.method} ${path} → ${reply.status}${call.code ? ` ${call.code}` : ""}${call.fault ? ` (${call.fault})` : ""}`,
+    );
+    if (reply.body === undefined) {
+      response.writeHead(reply.status).end();
+      return;
+    }
+    response.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body));
+  }
+
+  return createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      deps.log(`sandbox could not answer ${request.method} ${request.url}: ${String(error)}`);
+      response.destroy();
+    });
+  });
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw invalidBody();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

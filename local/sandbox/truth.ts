@@ -1,0 +1,125 @@
+import type { Chat } from "./chats.ts";
+import type { CallFault } from "./faults.ts";
+import type { WebhookSubscription } from "./subscriptions.ts";
+
+/**
+ * The ground truth of a run: what clients asked, what really happened, and every webhook attempt, so a test can
+ * compare what a client concluded with what actually took place.
+ */
+
+/** Every API call, answered or refused. */
+export interface CallRecord {
+  readonly seq: number;
+  readonly method: string;
+  readonly path: string;
+  /** The trace id of this call (returned in removal/add bodies and in error envelopes). */
+  readonly traceId: string;
+  status: number;
+  code?: number;
+  fault?: CallFault;
+  /** The operation this call started, when it started one. */
+  operationSeq?: number;
+  readonly at: string;
+}
+
+export type OperationKind = "chat.update" | "participant.remove" | "participant.add" | "human.rename";
+
+export type OutcomePart = "display_name" | "group_chat_icon" | "participant";
+
+/** `never`: accepted, but nothing happens and no event is sent. */
+export type OutcomeStatus = "pending" | "applied" | "failed" | "never";
+
+export interface Outcome {
+  readonly part: OutcomePart;
+  status: OutcomeStatus;
+  /** `error_code` of the failure event. */
+  errorCode?: number;
+  /** Why a `never` outcome never happened. */
+  reason?: string;
+  /** The event reporting this outcome, if one was emitted (it may still be dropped: see `events`). */
+  eventId?: string;
+  settledAt?: string;
+}
+
+/** A change that was accepted (including one whose answer was replaced by a 500 after the fact). */
+export interface OperationRecord {
+  readonly seq: number;
+  readonly kind: OperationKind;
+  readonly chatId: string;
+  /** The accepting call's trace id; `undefined` for a human's change, which no API call made. */
+  readonly traceId: string | undefined;
+  readonly request: Readonly<Record<string, string>>;
+  /** What the client was told: 200/202, or 500 when the answer was lost after acceptance; none for a human's change. */
+  answer?: number;
+  readonly outcomes: Outcome[];
+  readonly acceptedAt: string;
+}
+
+export interface EventRecord {
+  readonly eventId: string;
+  /** The `webhook-id` header, the same on every attempt and duplicate. */
+  readonly webhookId: string;
+  readonly eventType: string;
+  readonly chatId: string;
+  readonly operationSeq: number | undefined;
+  readonly traceId: string;
+  readonly createdAt: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly dropped: boolean;
+  readonly duplicated: boolean;
+  /** Held back by the reorder fault. */
+  readonly held: boolean;
+  /** The later event of the same chat that went out before this one, if any did. */
+  overtakenBy: string | null;
+  /** When, and in which order, it was handed to delivery; absent for a dropped event or one still held. */
+  dispatchedAt?: string;
+  dispatchSeq?: number;
+}
+
+export type AttemptResult = "delivered" | "retrying" | "rejected" | "gave_up" | "cancelled";
+
+export interface DeliveryRecord {
+  readonly eventId: string;
+  readonly webhookId: string;
+  readonly eventType: string;
+  readonly url: string;
+  /** `undefined` for a configured target rather than a subscription. */
+  readonly subscriptionId: string | undefined;
+  /** 2 for the second copy of a duplicated event. */
+  readonly copy: 1 | 2;
+  readonly attempt: number;
+  /** `null` on a network error or timeout. */
+  readonly status: number | null;
+  readonly error?: string;
+  readonly result: AttemptResult;
+  readonly at: string;
+}
+
+export interface SandboxTruth {
+  readonly seed: number;
+  readonly calls: readonly CallRecord[];
+  readonly operations: readonly OperationRecord[];
+  readonly events: readonly EventRecord[];
+  readonly deliveries: readonly DeliveryRecord[];
+  readonly chats: readonly Chat[];
+  readonly subscriptions: readonly WebhookSubscription[];
+}
+
+export class TruthLog {
+  readonly calls: CallRecord[] = [];
+  readonly operations: OperationRecord[] = [];
+  readonly events: EventRecord[] = [];
+  readonly deliveries: DeliveryRecord[] = [];
+
+  call(record: Omit<CallRecord, "seq">): CallRecord {
+    const call = { seq: this.calls.length + 1, ...record };
+    this.calls.push(call);
+    return call;
+  }
+
+  operation(record: Omit<OperationRecord, "seq">): OperationRecord {
+    const operation = { seq: this.operations.length + 1, ...record };
+    this.operations.push(operation);
+    return operation;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Our retry policy around the official Linq client, against a scripted Linq: which answers are retried, how long we
+ * wait, and that everything ends inside the deadline.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { LinqClient, type RetryPolicy } from "../../src/adapters/linq-client.ts";
+import { LinqRefusal, LinqUnavailable } from "../../src/domain/errors.ts";
+
+type Scripted = { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
+
+let server: Server;
+let baseURL: string;
+let script: Scripted[] = [];
+let calls: { method: string; path: string; body: string }[] = [];
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      calls.push({ method: request.method ?? "", path: request.url ?? "", body });
+      const next = script.shift() ?? { status: 500, body: { error: { status: 500, code: 3006, message: "x" } } };
+      setTimeout(() => {
+        response.writeHead(next.status, { "content-type": "application/json", ...next.headers });
+        response.end(JSON.stringify(next.body ?? {}));
+      }, next.delayMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  script = [];
+  calls = [];
+});
+
+const policy: RetryPolicy = {
+  deadlineMs: 5_000,
+  attemptTimeoutMs: 1_000,
+  maxAttempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 400,
+};
+
+function client(waits: number[] = [], overrides: Partial<RetryPolicy> = {}): LinqClient {
+  return new LinqClient({
+    apiKey: "key",
+    baseURL,
+    policy: { ...policy, ...overrides },
+    random: () => 1,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+}
+
+const CHAT = "550e8400-e29b-41d4-a716-446655440000";
+const linqError = (status: number, code: number, message = "nope") => ({
+  status,
+  body: { error: { status, code, message }, success: false },
+});
+
+describe("Linq's answers", () => {
+  it("sends the update once and reads Linq's pending answer", async () => {
+    script = [{ status: 200, body: { chat_id: CHAT, status: "pending" } }];
+    expect(await client().updateChat(CHAT, { display_name: "Team" })).toEqual({ chat_id: CHAT, status: "pending" });
+    expect(calls).toEqual([
+      { method: "PUT", path: `/v3/chats/${CHAT}`, body: JSON.stringify({ display_name: "Team" }) },
+    ]);
+  });
+
+  it("sends the removal as a DELETE with a JSON body and reads Linq's trace id", async () => {
+    script = [{ status: 202, body: { message: "Participant removal queued", status: "accepted", trace_id: "abc123" } }];
+    expect(await client().removeParticipant(CHAT, "+15550000004")).toEqual({
+      message: "Participant removal queued",
+      status: "accepted",
+      trace_id: "abc123",
+    });
+    expect(calls[0]).toMatchObject({ method: "DELETE", body: JSON.stringify({ handle: "+15550000004" }) });
+  });
+
+  it("does not trust an unusable trace id from Linq", async () => {
+    script = [{ status: 202, body: { status: "accepted", trace_id: "../../etc" } }];
+    await expect(client().removeParticipant(CHAT, "+15550000004")).rejects.toBeInstanceOf(LinqUnavailable);
+  });
+});
+
+describe("the retry policy", () => {
+  it("never retries Linq's permanent refusals (1xxx, 2xxx, 409), passing status and code through", async () => {
+    for (const [status, code] of [
+      [400, 1002],
+      [404, 2001],
+      [409, 1006],
+      [409, 2013],
+    ] as const) {
+      calls = [];
+      script = [linqError(status, code)];
+      const error = await client()
+        .updateChat(CHAT, { display_name: "x" })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LinqRefusal);
+      expect(error).toMatchObject({ status, code, message: "nope" });
+      expect(calls).toHaveLength(1);
+    }
+  });
+
+  it("retries 5xx with capped, jittered exponential backoff, then succeeds", async () => {
+    const waits: number[] = [];
+    script = [linqError(500, 3006), linqError(503, 3006), { status: 200, body: { chat_id: CHAT, status: "pending" } }];
+    await client(waits).updateChat(CHAT, { display_name: "x" });
+    expect(calls).toHaveLength(3);
+    expect(waits).toEqual([100, 200]);
+  });
+
+  it("waits for Retry-After on a 429", async () => {
+    const waits: number[] = [];
+    script = [
+      { ...linqError(429, 1007), headers: { "retry-after": "2" } },
+      { status: 200, body: { status: "pending" } },
+    ];
+    await client(waits).updateChat(CHAT, { display_name: "x" });
+    expect(waits).toEqual([2000]);
+  });
+
+  it("gives up after its attempts with a 502 carrying no internals", async () => {
+    script = Array.from({ length: 4 }, () => linqError(500, 3006, "stack trace here"));
+    const error = await client()
+      .updateChat(CHAT, { display_name: "x" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LinqUnavailable);
+    expect(error).toMatchObject({ status: 502, code: 3006, message: "Linq is unavailable" });
+    expect(calls).toHaveLength(4);
+  });
+
+  it("stops at the deadline: a Retry-After past it is not waited for", async () => {
+    const waits: number[] = [];
+    script = [{ ...linqError(429, 1007), headers: { "retry-after": "60" } }];
+    await expect(client(waits).updateChat(CHAT, { display_name: "x" })).rejects.toBeInstanceOf(LinqUnavailable);
+    expect(waits).toEqual([]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("times an attempt out and answers 504 when Linq is too slow", async () => {
+    script = [{ status: 200, body: {}, delayMs: 500 }];
+    const error = await client([], { attemptTimeoutMs: 100, maxAttempts: 1 })
+      .updateChat(CHAT, { display_name: "x" })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 504, code: 3006 });
+  });
+
+  it("treats a removal refused after an attempt of unknown fate as unknown, not failed", async () => {
+    script = [linqError(500, 3006), linqError(404, 2001, "Participant not found")];
+    await expect(client().removeParticipant(CHAT, "+15550000004")).rejects.toBeInstanceOf(LinqUnavailable);
+  });
+
+  it("does not retry Linq's 401: our Linq key is wrong, and the caller must not read it as their token", async () => {
+    script = [linqError(401, 2004)];
+    const error = await client()
+      .updateChat(CHAT, { display_name: "x" })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 502, code: 3006 });
+    expect(calls).toHaveLength(1);
+  });
+});
