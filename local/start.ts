@@ -45,7 +45,8 @@ const stack = await startLocalStack({
 });
 
 const demo = stack.sandbox?.seedChat({
-  handles: ["+15550000001", "+15550000002", "+15550000003", "+15550000004", "+15550000005"],
+  // The last handle ends in 0000: the sandbox accepts its removal and never carries it out.
+  handles: ["+15550000001", "+15550000002", "+15550000003", "+15550000004", "+15551230000"],
   display_name: "Demo group",
 });
 
@@ -63,7 +64,12 @@ if (demo) {
     `  curl -s -X PUT ${stack.url}/v3/chats/${demo.id} -H 'Authorization: Bearer ${stack.apiToken}' ` +
       `-H 'Content-Type: application/json' -d '{"display_name":"Team Discussion"}'`,
   );
+  console.log(
+    `  curl -s -X DELETE ${stack.url}/v3/chats/${demo.id}/participants -H 'Authorization: Bearer ${stack.apiToken}' ` +
+      `-H 'Content-Type: application/json' -d '{"handle":"+15550000004"}'`,
+  );
   console.log(`  curl -s ${stack.url}/v3/chats/${demo.id}/operations -H 'Authorization: Bearer ${stack.apiToken}'`);
+  console.log(`  curl -s ${stack.bus.url}/events`);
 }
 
 let stopping = false;
