@@ -68,13 +68,32 @@ export async function reconcile(deps: ReconcilerDeps, policy: ReconcilerPolicy):
 
   for (const record of await deps.store.outboxBefore(before(policy.outboxAfterMs), policy.batchSize)) {
     try {
-      await deliverOutcome(deps, record);
+      const publishable = await giveUpAwaitedTraceId(deps, policy, record, now);
+      if (publishable === undefined) continue;
+      await deliverOutcome(deps, publishable);
       report.published++;
     } catch {
       report.errors++;
     }
   }
   return report;
+}
+
+/**
+ * A removal settled by its webhook while Linq's answer was still awaited publishes once it is renamed. If the function
+ * renaming it died, the outcome would wait forever: past the abandon deadline it is published under our trace id.
+ */
+async function giveUpAwaitedTraceId(
+  deps: ReconcilerDeps,
+  policy: ReconcilerPolicy,
+  record: StoredOperation,
+  now: Date,
+): Promise<StoredOperation | undefined> {
+  if (!record.awaiting_trace_id) return record;
+  if (now.getTime() - Date.parse(record.created_at) < policy.abandonAwaitingAfterMs) return undefined;
+  const { awaiting_trace_id: _awaiting, ...kept } = record;
+  const next = { ...kept, version: record.version + 1, updated_at: now.toISOString() };
+  return (await deps.store.save(next, record.version)) === "saved" ? next : undefined;
 }
 
 async function settleFromChat(
