@@ -6,6 +6,7 @@ const { deps, policy } = reconcilerDeps();
 
 export async function handler(): Promise<ReconcileReport> {
   const report = await reconcile(deps, policy);
-  log.info("reconciled", { ...report });
+  // Every few minutes, mostly with nothing to do: only a run that did something is worth a line.
+  if (report.checked + report.published + report.errors > 0) log.info("reconciled", { ...report });
   return report;
 }

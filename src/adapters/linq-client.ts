@@ -116,6 +116,8 @@ export class LinqClient implements LinqApi {
         if (verdict.kind === "misconfigured") throw new LinqUnavailable("unavailable", { cause: error });
         ambiguous = true;
         last = new LinqUnavailable(verdict.kind === "timeout" ? "timeout" : "unavailable", { cause: error });
+        // No attempt follows the last one, so nothing to wait for: the caller gets its answer now.
+        if (n === this.#policy.maxAttempts) break;
         const wait = verdict.retryAfterMs ?? this.#backoff(n);
         if (this.#now() + wait >= deadline) break;
         await this.#sleep(wait);

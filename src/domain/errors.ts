@@ -17,6 +17,15 @@ export const LinqCode = {
   internal: 3006,
 } as const;
 
+/**
+ * Codes of our own, for outcomes Linq never states. They sit in 9xxx, a range none of Linq's documented codes use, so
+ * a reader can always tell ours from Linq's.
+ */
+export const ServiceCode = {
+  /** The reconciler read the chat past the final deadline and the requested change was not there. */
+  outcomeTimeout: 9001,
+} as const;
+
 /** An answer this service gives on purpose. `message` is safe to show: 5xx messages never carry internals. */
 export class ServiceError extends Error {
   readonly status: number;

@@ -3,6 +3,8 @@
  * what these return under a version check, so "never backwards, never out of a terminal state" lives here, once.
  */
 
+import { LinqCode } from "./errors.ts";
+
 export type OperationKind = "chat.update" | "participant.remove";
 export type OperationStatus = "pending" | "succeeded" | "failed";
 export type OperationSource = "http" | "eventbridge";
@@ -158,7 +160,7 @@ export function settlePart(record: StoredOperation, part: Part, outcome: PartOut
     next.status = "failed";
     next.completed_at = outcome.at;
     next.error = {
-      code: outcome.errorCode ?? 0,
+      code: outcome.errorCode ?? LinqCode.internal,
       message: outcome.reason ?? `${describePart(part)} failed at Linq`,
     };
   } else if (partsOf(next).every((p) => next.results[p]?.status === "succeeded")) {

@@ -103,7 +103,7 @@ export function removeParticipant(
       return refused(deps, withoutAwaiting(intent), error);
     }
     const named = await adoptLinqTraceId(deps, intent, answer.trace_id);
-    await deliverOutcome(deps, named);
+    await publishNowOrLater(deps, named);
     return {
       status: 202,
       body: { message: answer.message, status: answer.status, trace_id: named.trace_id },
@@ -186,10 +186,22 @@ async function refused(deps: OperationsDeps, record: StoredOperation, error: unk
   if (failed !== undefined) {
     // No webhook follows a refusal, so nothing else writes this record meanwhile and its version still holds.
     if ((await deps.store.save(failed, record.version)) === "saved") {
-      await deliverOutcome(deps, failed);
+      await publishNowOrLater(deps, failed);
     }
   }
   return { status: error.status, body: errorEnvelope(error) };
+}
+
+/**
+ * Linq has answered and the outcome is stored with its outbox mark: a publisher failure now must not fail the request,
+ * or the caller's retry would call Linq a second time and record a second operation. The reconciler publishes it.
+ */
+async function publishNowOrLater(deps: OperationsDeps, record: StoredOperation): Promise<void> {
+  try {
+    await deliverOutcome(deps, record);
+  } catch {
+    // The outbox mark stays on the record; the reconciler's outbox pass publishes it.
+  }
 }
 
 function withoutAwaiting(intent: StoredOperation): StoredOperation {

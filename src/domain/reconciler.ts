@@ -9,7 +9,7 @@
  *   is older than any invocation could run.
  * - Outcome events whose publisher died are published (the outbox).
  */
-import { LinqRefusal, LinqCode } from "./errors.ts";
+import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
 import { awaitingParts, settlePart, type Part, type StoredOperation } from "./operation.ts";
 import { deliverOutcome, type OutcomeDeps } from "./outcomes.ts";
 import type { Clock, LinqApi, LinqChat } from "./ports.ts";
@@ -116,7 +116,13 @@ async function settleFromChat(
     const outcome = happened
       ? ({ status: "succeeded", at, by: "reconciler" } as const)
       : age >= policy.failAfterMs
-        ? ({ status: "failed", at, by: "reconciler", reason: timeoutReason(part, chat) } as const)
+        ? ({
+            status: "failed",
+            at,
+            by: "reconciler",
+            errorCode: ServiceCode.outcomeTimeout,
+            reason: timeoutReason(part, chat),
+          } as const)
         : undefined;
     if (outcome !== undefined) next = settlePart(next, part, outcome) ?? next;
   }

@@ -120,6 +120,13 @@ export function parseIdempotencyKey(value: unknown): string | undefined {
   return value;
 }
 
+/** An event names its chat in a field of its detail: a missing one is a missing required field (1001), as for any other. */
+function parseDetailChatId(value: unknown): string {
+  if (value === undefined || value === null || value === "")
+    throw badRequest(LinqCode.missingField, "chat_id is required");
+  return parseChatId(value);
+}
+
 /** `detail` of `chat.update.requested`: the HTTP body's rules plus the chat id and an optional idempotency key. */
 export function parseChatUpdateRequested(detail: unknown): {
   chatId: string;
@@ -129,7 +136,7 @@ export function parseChatUpdateRequested(detail: unknown): {
   const { chat_id, idempotency_key, ...body } = asObject(detail);
   const idempotencyKey = parseIdempotencyKey(idempotency_key);
   return {
-    chatId: parseChatId(chat_id),
+    chatId: parseDetailChatId(chat_id),
     request: parseChatUpdate(body),
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   };
@@ -143,7 +150,7 @@ export function parseParticipantRemoveRequested(detail: unknown): {
   const { chat_id, idempotency_key, ...body } = asObject(detail);
   const idempotencyKey = parseIdempotencyKey(idempotency_key);
   return {
-    chatId: parseChatId(chat_id),
+    chatId: parseDetailChatId(chat_id),
     request: parseParticipantRemove(body),
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   };
