@@ -1,0 +1,209 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { LinqUnavailable } from "../../src/domain/errors.ts";
+import { runRequestEvent } from "../../src/domain/request-events.ts";
+import { refusal, unavailable } from "../fakes/linq-api.ts";
+import { CHAT, makeWorld, type World } from "../fakes/world.ts";
+
+let world: World;
+beforeEach(() => {
+  world = makeWorld();
+});
+
+/** An EventBridge event as Lambda receives it. */
+function requested(detailType: string, detail: unknown, id = "evt-1") {
+  return {
+    version: "0",
+    id,
+    "detail-type": detailType,
+    source: "crm.app",
+    account: "123456789012",
+    time: "2026-03-01T12:00:00Z",
+    region: "eu-west-1",
+    resources: [],
+    detail,
+  };
+}
+
+const updateRequested = (detail: unknown, id?: string) => requested("chat.update.requested", detail, id);
+const removeRequested = (detail: unknown, id?: string) => requested("participant.remove.requested", detail, id);
+
+describe("a valid request event", () => {
+  it("runs the same update operation as the HTTP route, recorded with source eventbridge", async () => {
+    const outcome = await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }));
+
+    expect(outcome).toEqual({
+      result: "accepted",
+      status: 200,
+      body: { chat_id: CHAT, status: "pending", trace_id: "ours-1" },
+    });
+    expect(world.linq.callsOf("updateChat")).toEqual([
+      { op: "updateChat", chatId: CHAT, request: { display_name: "Team" } },
+    ]);
+    expect(await world.store.all()).toMatchObject([{ trace_id: "ours-1", source: "eventbridge", status: "pending" }]);
+    expect(world.rejected.rejected).toEqual([]);
+  });
+
+  it("runs the same removal, with the handle normalised and Linq's trace id adopted", async () => {
+    world.linq.answerRemoveParticipant({
+      message: "Participant removal queued",
+      status: "accepted",
+      trace_id: "linq-t1",
+    });
+
+    const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "+1 (555) 123-4567" }));
+
+    expect(outcome).toMatchObject({ result: "accepted", status: 202, body: { trace_id: "linq-t1" } });
+    expect(world.linq.callsOf("removeParticipant")).toMatchObject([{ handle: "+15551234567" }]);
+    expect(await world.store.all()).toMatchObject([{ trace_id: "linq-t1", source: "eventbridge" }]);
+  });
+
+  it("delivered twice with the same event id calls Linq once and records one operation", async () => {
+    const event = updateRequested({ chat_id: CHAT, display_name: "Team" }, "evt-1");
+
+    const first = await runRequestEvent(world, event);
+    const second = await runRequestEvent(world, event);
+
+    expect(second).toEqual(first);
+    expect(world.linq.callsOf("updateChat")).toHaveLength(1);
+    expect(await world.store.all()).toHaveLength(1);
+  });
+
+  it("with an idempotency_key is deduplicated across different event ids", async () => {
+    const detail = { chat_id: CHAT, display_name: "Team", idempotency_key: "order-42" };
+
+    const first = await runRequestEvent(world, updateRequested(detail, "evt-1"));
+    const second = await runRequestEvent(world, updateRequested(detail, "evt-2"));
+
+    expect(second).toEqual(first);
+    expect(world.linq.callsOf("updateChat")).toHaveLength(1);
+    expect(await world.store.all()).toHaveLength(1);
+  });
+
+  it("without an idempotency_key, two event ids are two operations", async () => {
+    await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }, "evt-1"));
+    await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }, "evt-2"));
+
+    expect(world.linq.callsOf("updateChat")).toHaveLength(2);
+    expect(await world.store.all()).toHaveLength(2);
+  });
+});
+
+describe("a malformed request event", () => {
+  it("is rejected with the reason, Linq is not called, and a failed record plus operation.failed tell the requester", async () => {
+    const event = updateRequested({ chat_id: CHAT, display_name: "" });
+
+    const outcome = await runRequestEvent(world, event);
+
+    expect(outcome).toEqual({ result: "rejected", reason: "display_name must not be empty", traceId: "ours-1" });
+    expect(world.rejected.rejected).toEqual([{ event, reason: "display_name must not be empty" }]);
+    expect(world.linq.calls).toEqual([]);
+    const record = await world.store.get(CHAT, "ours-1");
+    expect(record).toMatchObject({
+      kind: "chat.update",
+      status: "failed",
+      source: "eventbridge",
+      error: { code: 1005, status: 400, message: "display_name must not be empty" },
+    });
+    expect(record?.outbox_since).toBeUndefined();
+    expect(world.publisher.published).toMatchObject([{ trace_id: "ours-1", status: "failed", error: { code: 1005 } }]);
+  });
+
+  it("redelivered, is rejected once: one dead letter, one failed record, one operation.failed", async () => {
+    const event = updateRequested({ chat_id: CHAT, display_name: "" });
+
+    await runRequestEvent(world, event);
+    const again = await runRequestEvent(world, event);
+
+    expect(again).toMatchObject({ result: "rejected", duplicate: true });
+    expect(world.rejected.rejected).toHaveLength(1);
+    expect(await world.store.all()).toHaveLength(1);
+    expect(world.publisher.published).toHaveLength(1);
+  });
+
+  it("records a removal with a handle that is not E.164 as failed with 1002", async () => {
+    const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "555-1234" }));
+
+    expect(outcome).toMatchObject({ result: "rejected", traceId: "ours-1" });
+    expect(await world.store.get(CHAT, "ours-1")).toMatchObject({
+      kind: "participant.remove",
+      status: "failed",
+      request: { handle: "555-1234" },
+      error: { code: 1002 },
+    });
+    expect(world.publisher.published).toHaveLength(1);
+  });
+
+  it.each([
+    ["a chat_id that is not a UUID", { chat_id: "chat-1", display_name: "Team" }],
+    ["no chat_id", { display_name: "Team" }],
+    ["a detail that is not an object", "Team"],
+  ])("with %s is rejected without any record or outcome event", async (_what, detail) => {
+    const outcome = await runRequestEvent(world, updateRequested(detail));
+
+    expect(outcome).toMatchObject({ result: "rejected" });
+    expect(outcome).not.toHaveProperty("traceId");
+    expect(world.rejected.rejected).toHaveLength(1);
+    expect(world.linq.calls).toEqual([]);
+    expect(await world.store.all()).toEqual([]);
+    expect(world.publisher.published).toEqual([]);
+  });
+
+  it.each([
+    ["an unknown detail-type", requested("chat.delete.requested", { chat_id: CHAT })],
+    ["no event id", { ...updateRequested({ chat_id: CHAT, display_name: "Team" }), id: undefined }],
+    ["something that is not an event", "hello"],
+  ])("with %s is rejected and nothing runs", async (_what, event) => {
+    const outcome = await runRequestEvent(world, event);
+
+    expect(outcome).toEqual({
+      result: "rejected",
+      reason: "not a chat.update.requested or participant.remove.requested event",
+    });
+    expect(world.rejected.rejected).toHaveLength(1);
+    expect(world.linq.calls).toEqual([]);
+    expect(await world.store.all()).toEqual([]);
+  });
+
+  it("reusing an idempotency_key for another request is rejected, not retried", async () => {
+    await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "A", idempotency_key: "k" }, "evt-1"));
+
+    const outcome = await runRequestEvent(
+      world,
+      updateRequested({ chat_id: CHAT, display_name: "B", idempotency_key: "k" }, "evt-2"),
+    );
+
+    expect(outcome).toMatchObject({
+      result: "rejected",
+      reason: "Idempotency-Key was already used with a different request",
+    });
+    expect(world.linq.callsOf("updateChat")).toHaveLength(1);
+  });
+});
+
+describe("Linq's answer to a request event", () => {
+  it("a permanent refusal is recorded failed, published once and not thrown", async () => {
+    world.linq.answerUpdateChat(refusal(409, 1006, "Cannot update direct message chats"));
+
+    const outcome = await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }));
+
+    expect(outcome).toMatchObject({ result: "refused", status: 409, body: { error: { code: 1006 }, success: false } });
+    expect(await world.store.all()).toMatchObject([{ status: "failed", error: { code: 1006 } }]);
+    expect(world.publisher.published).toMatchObject([{ status: "failed", error: { code: 1006 } }]);
+    expect(world.rejected.rejected).toEqual([]);
+  });
+
+  it("a transient failure is thrown so Lambda retries, and the retry carries the same operation on", async () => {
+    world.linq.answerUpdateChat(unavailable());
+    const event = updateRequested({ chat_id: CHAT, display_name: "Team" });
+
+    await expect(runRequestEvent(world, event)).rejects.toBeInstanceOf(LinqUnavailable);
+    expect(await world.store.all()).toMatchObject([{ trace_id: "ours-1", status: "pending" }]);
+
+    const retried = await runRequestEvent(world, event);
+
+    expect(retried).toMatchObject({ result: "accepted", body: { trace_id: "ours-1" } });
+    expect(world.linq.callsOf("updateChat")).toHaveLength(2);
+    expect(await world.store.all()).toHaveLength(1);
+    expect(world.rejected.rejected).toEqual([]);
+  });
+});
