@@ -1,11 +1,11 @@
-import { outcomeDeps, webhookVerifier } from "../src/app.ts";
+import { outcomeDeps, systemClock, webhookVerifier } from "../src/app.ts";
 import { applyLinqEvent } from "../src/domain/correlation.ts";
 import { badRequest, LinqCode } from "../src/domain/errors.ts";
 import { readLinqEvent } from "../src/domain/linq-events.ts";
 import { webhookFunction } from "../src/http/http-function.ts";
 import { log } from "../src/log.ts";
 
-const deps = outcomeDeps();
+const deps = { ...outcomeDeps(), clock: systemClock };
 const verifier = webhookVerifier();
 
 export const handler = webhookFunction(

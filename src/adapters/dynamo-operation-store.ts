@@ -96,20 +96,26 @@ export class DynamoOperationStore implements OperationStore {
   }
 
   async listByChat(chatId: string, options: { limit: number; cursor?: string }): Promise<OperationPage> {
-    const { Items, LastEvaluatedKey } = await this.#client.send(
+    // One item more than asked: if it comes, there is a next page. DynamoDB's own LastEvaluatedKey is also set when
+    // the page merely ends exactly at the limit, which would hand out a cursor to an empty page.
+    const { Items = [], LastEvaluatedKey } = await this.#client.send(
       new QueryCommand({
         TableName: this.#options.operationsTableName,
         IndexName: "byChatNewest",
         KeyConditionExpression: "chat_id = :chat",
         ExpressionAttributeValues: { ":chat": chatId },
         ScanIndexForward: false,
-        Limit: options.limit,
+        Limit: options.limit + 1,
         ...(options.cursor === undefined ? {} : { ExclusiveStartKey: decodeCursor(options.cursor, chatId) }),
       }),
     );
+    const page = Items.slice(0, options.limit);
+    // Fewer items than the limit with a LastEvaluatedKey: DynamoDB stopped at its 1 MB page size, so there may be more.
+    const more = Items.length > options.limit || LastEvaluatedKey !== undefined;
+    const last = page.at(-1);
     return {
-      records: (Items ?? []).map(fromItem),
-      nextCursor: LastEvaluatedKey === undefined ? null : encodeCursor(LastEvaluatedKey),
+      records: page.map(fromItem),
+      nextCursor: more && last !== undefined ? encodeCursor(last) : null,
     };
   }
 

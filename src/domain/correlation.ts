@@ -12,7 +12,7 @@
 import { awaitingParts, settlePart, type Part, type PartOutcome, type StoredOperation } from "./operation.ts";
 import type { LinqEvent } from "./linq-events.ts";
 import { deliverOutcome, type OutcomeDeps } from "./outcomes.ts";
-import type { OperationStore } from "./ports.ts";
+import type { Clock, OperationStore } from "./ports.ts";
 
 export type Settlement =
   | { result: "settled"; record: StoredOperation }
@@ -29,12 +29,12 @@ interface Match {
   matches(record: StoredOperation): boolean;
 }
 
-function matchFor(event: Exclude<LinqEvent, { type: "ignored" }>): Match {
+function matchFor(event: Exclude<LinqEvent, { type: "ignored" }>, recordedAt: string): Match {
   switch (event.type) {
     case "part.updated":
       return {
         part: event.part,
-        outcome: { status: "succeeded", at: event.at, by: "webhook" },
+        outcome: { status: "succeeded", at: event.at, recordedAt, by: "webhook" },
         matches: (record) =>
           record.kind === "chat.update" &&
           event.newValue !== null &&
@@ -46,6 +46,7 @@ function matchFor(event: Exclude<LinqEvent, { type: "ignored" }>): Match {
         outcome: {
           status: "failed",
           at: event.at,
+          recordedAt,
           by: "webhook",
           errorCode: event.errorCode,
           reason: `Linq reported ${event.eventType} (error_code ${event.errorCode})`,
@@ -55,15 +56,19 @@ function matchFor(event: Exclude<LinqEvent, { type: "ignored" }>): Match {
     case "participant.removed":
       return {
         part: "participant",
-        outcome: { status: "succeeded", at: event.at, by: "webhook" },
+        outcome: { status: "succeeded", at: event.at, recordedAt, by: "webhook" },
         matches: (record) => record.kind === "participant.remove" && record.request.handle === event.handle,
       };
   }
 }
 
-export async function applyLinqEvent(deps: OutcomeDeps, event: LinqEvent, deliveryId: string): Promise<Settlement> {
+export interface CorrelationDeps extends OutcomeDeps {
+  clock: Clock;
+}
+
+export async function applyLinqEvent(deps: CorrelationDeps, event: LinqEvent, deliveryId: string): Promise<Settlement> {
   if (event.type === "ignored") return { result: "ignored" };
-  const match = matchFor(event);
+  const match = matchFor(event, deps.clock.now().toISOString());
   const kind = event.type === "participant.removed" ? "participant.remove" : "chat.update";
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

@@ -127,7 +127,13 @@ export function newOperation(
 
 export interface PartOutcome {
   status: "succeeded" | "failed";
+  /** When it happened (a webhook's own timestamp), for `settled_at` and `completed_at`. */
   at: string;
+  /**
+   * When we learned it, by our clock, if that differs: `updated_at` and the outbox mark use it, so a webhook Linq
+   * redelivers late, or a clock of Linq's that runs ahead, cannot make the mark look older or newer than it is.
+   */
+  recordedAt?: string;
   by: Settler;
   errorCode?: number;
   reason?: string;
@@ -151,7 +157,7 @@ export function settlePart(record: StoredOperation, part: Part, outcome: PartOut
   const next: StoredOperation = {
     ...record,
     results: { ...record.results, [part]: result },
-    updated_at: outcome.at,
+    updated_at: outcome.recordedAt ?? outcome.at,
     version: record.version + 1,
   };
   if (isTerminal(record.status)) return next;
@@ -167,7 +173,7 @@ export function settlePart(record: StoredOperation, part: Part, outcome: PartOut
     next.status = "succeeded";
     next.completed_at = outcome.at;
   }
-  if (isTerminal(next.status)) next.outbox_since = outcome.at;
+  if (isTerminal(next.status)) next.outbox_since = outcome.recordedAt ?? outcome.at;
   return next;
 }
 

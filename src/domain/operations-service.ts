@@ -12,7 +12,7 @@
  * meanwhile). If Linq's answer is lost, the reconciler keeps our trace id for good.
  */
 import { createHash } from "node:crypto";
-import { errorEnvelope, LinqCode, LinqRefusal, ServiceError } from "./errors.ts";
+import { errorEnvelope, LinqCode, LinqRefusal, LinqUnavailable, ServiceError } from "./errors.ts";
 import {
   nameTraceId,
   newOperation,
@@ -61,7 +61,7 @@ export class IdempotencyConflict extends ServiceError {
 
 export function updateChat(deps: OperationsDeps, call: OperationCall<ChatUpdateRequest>): Promise<Answer> {
   return once(deps, call, "chat.update", async (attempt) => {
-    const record = await startOrResume(deps.store, attempt, call.chatId, () =>
+    const start = await startOrResume(deps.store, attempt, call.chatId, () =>
       newOperation({
         kind: "chat.update",
         chatId: call.chatId,
@@ -71,6 +71,8 @@ export function updateChat(deps: OperationsDeps, call: OperationCall<ChatUpdateR
         now: deps.clock.now().toISOString(),
       }),
     );
+    if ("settled" in start) return acceptedAnswer(deps, start.settled);
+    const { record } = start;
     try {
       const answer = await deps.linq.updateChat(call.chatId, call.request);
       return { status: 200, body: { chat_id: answer.chat_id, status: answer.status, trace_id: record.trace_id } };
@@ -85,7 +87,7 @@ export function removeParticipant(
   call: OperationCall<ParticipantRemoveRequest>,
 ): Promise<Answer> {
   return once(deps, call, "participant.remove", async (attempt) => {
-    const intent = await startOrResume(deps.store, attempt, call.chatId, () =>
+    const start = await startOrResume(deps.store, attempt, call.chatId, () =>
       newOperation({
         kind: "participant.remove",
         chatId: call.chatId,
@@ -96,13 +98,19 @@ export function removeParticipant(
         awaitingTraceId: true,
       }),
     );
+    if ("settled" in start) return acceptedAnswer(deps, start.settled);
+    const { record: intent } = start;
     let answer: Awaited<ReturnType<LinqApi["removeParticipant"]>>;
     try {
       answer = await deps.linq.removeParticipant(call.chatId, call.request.handle);
     } catch (error) {
+      // The earlier attempt's fate is unknown: Linq may refuse this one only because that one removed the participant.
+      // Such a refusal proves nothing, so the operation stays pending and the reconciler reads the chat.
+      if (start.resumed && error instanceof LinqRefusal) throw new LinqUnavailable("unavailable", { cause: error });
       return refused(deps, withoutAwaiting(intent), error);
     }
     const named = await adoptLinqTraceId(deps, intent, answer.trace_id);
+    attempt.traceId = named.trace_id;
     await publishNowOrLater(deps, named);
     return {
       status: 202,
@@ -150,24 +158,43 @@ async function once(
   return answer;
 }
 
-/** The earlier attempt's operation if it is still waiting to be carried on, else a new one written now. */
+/**
+ * The earlier attempt's operation if it is still waiting to be carried on, else a new one written now. If a webhook or
+ * the reconciler settled the earlier one meanwhile, Linq did accept it: that operation is the answer, not a new one.
+ */
 async function startOrResume(
   store: OperationStore,
   attempt: Attempt,
   chatId: string,
   fresh: () => StoredOperation,
-): Promise<StoredOperation> {
+): Promise<{ record: StoredOperation; resumed: boolean } | { settled: StoredOperation }> {
   if (attempt.previousTraceId !== undefined) {
     const previous = await store.get(chatId, attempt.previousTraceId);
-    if (previous !== undefined && previous.status === "pending") {
+    if (previous !== undefined) {
       attempt.traceId = previous.trace_id;
-      return previous;
+      return previous.status === "pending" ? { record: previous, resumed: true } : { settled: previous };
     }
   }
   const record = fresh();
   await createOrThrow(store, record);
   attempt.traceId = record.trace_id;
-  return record;
+  return { record, resumed: false };
+}
+
+/**
+ * Linq's acceptance, answered from an operation an earlier attempt started and something else settled. A removal
+ * settled before Linq's trace id reached us keeps ours, and its held-back outcome goes out now.
+ */
+async function acceptedAnswer(deps: OperationsDeps, settled: StoredOperation): Promise<Answer> {
+  let record = settled;
+  if (record.awaiting_trace_id) {
+    const kept = { ...withoutAwaiting(record), version: record.version + 1 };
+    if ((await deps.store.save(kept, record.version)) === "saved") record = kept;
+  }
+  await publishNowOrLater(deps, record);
+  return record.kind === "chat.update"
+    ? { status: 200, body: { chat_id: record.chat_id, status: "pending", trace_id: record.trace_id } }
+    : { status: 202, body: { message: "Participant removal queued", status: "accepted", trace_id: record.trace_id } };
 }
 
 async function createOrThrow(store: OperationStore, record: StoredOperation): Promise<void> {

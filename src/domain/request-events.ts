@@ -23,7 +23,7 @@ export interface RequestEventDeps extends OperationsDeps {
 export type RequestOutcome =
   | { result: "accepted"; status: number; body: unknown }
   | { result: "refused"; status: number; body: unknown }
-  | { result: "rejected"; reason: string; traceId?: string };
+  | { result: "rejected"; reason: string; traceId?: string; duplicate?: true };
 
 const KIND: Record<string, OperationKind> = {
   "chat.update.requested": "chat.update",
@@ -80,9 +80,26 @@ async function reject(
   invalid: { kind: OperationKind; detail: unknown; error: ServiceError } | undefined,
   reason: string,
 ): Promise<RequestOutcome> {
-  await deps.rejected.reject(event, reason);
-  const traceId = invalid === undefined ? undefined : await recordInvalid(deps, invalid);
-  return traceId === undefined ? { result: "rejected", reason } : { result: "rejected", reason, traceId };
+  // A redelivered malformed event is rejected once: one dead letter, one failed record, one operation.failed.
+  const id = (event as { id?: unknown } | null)?.id;
+  const key = typeof id === "string" ? `eventbridge#rejected:${id}` : undefined;
+  if (key !== undefined) {
+    const claim = await deps.idempotency.claim(key, "rejected", deps.clock.now());
+    if (claim.state !== "claimed") return { result: "rejected", reason, duplicate: true };
+  }
+  try {
+    await deps.rejected.reject(event, reason);
+    const traceId = invalid === undefined ? undefined : await recordInvalid(deps, invalid);
+    const outcome: RequestOutcome =
+      traceId === undefined ? { result: "rejected", reason } : { result: "rejected", reason, traceId };
+    if (key !== undefined) {
+      await deps.idempotency.complete(key, "rejected", { status: 400, body: outcome }, deps.clock.now());
+    }
+    return outcome;
+  } catch (error) {
+    if (key !== undefined) await deps.idempotency.release(key, "rejected", undefined, deps.clock.now());
+    throw error;
+  }
 }
 
 /**

@@ -176,6 +176,16 @@ describe("the indexes", () => {
     expect(seen).toEqual(created.map((r) => r.trace_id).reverse());
   });
 
+  it("hands out no cursor when the last page is exactly full", async () => {
+    const chatId = randomUUID();
+    for (let i = 0; i < 4; i++) await store.create(update(chatId, `2026-11-21T10:00:0${i}.000Z`));
+    const first = await store.listByChat(chatId, { limit: 2 });
+    const second = await store.listByChat(chatId, { limit: 2, cursor: first.nextCursor! });
+    expect(second.records).toHaveLength(2);
+    expect(second.nextCursor).toBeNull();
+    expect((await store.listByChat(chatId, { limit: 4 })).nextCursor).toBeNull();
+  });
+
   it("refuses a cursor it did not hand out, or one from another chat, with a 400", async () => {
     const chatId = randomUUID();
     await store.create(update(chatId, T0));
