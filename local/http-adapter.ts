@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { HttpRoute } from "../src/definitions/functions.ts";
+import { readBody } from "./read-body.ts";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -75,13 +76,13 @@ async function serve(
     params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
     return true;
   });
-  const body = await readBody(request);
+  const body = await readBody(request, MAX_PAYLOAD_BYTES);
   if (body === undefined) return writeJson(response, 413, { message: "Request Entity Too Large" });
   if (route === undefined) return writeJson(response, 404, { message: "Not Found" });
 
   const event = toEvent(request, url, route, params ?? {}, body);
   const started = Date.now();
-  const result = await route.handler(event, lambdaContext(route));
+  const result = await route.handler(event, lambdaContext(route.functionName, route.timeoutSeconds));
   const structured = typeof result === "object" && result !== null && "statusCode" in result;
   const statusCode = structured ? (result.statusCode ?? 200) : 200;
   log(`${method} ${url.pathname} -> ${statusCode} (${route.functionName}, ${Date.now() - started} ms)`);
@@ -141,32 +142,23 @@ function toEvent(
   };
 }
 
-function lambdaContext(route: CompiledRoute): Context {
-  const deadline = Date.now() + route.timeoutSeconds * 1000;
+/** What Lambda hands a handler beside the event; the remaining time counts down from the function's timeout. */
+export function lambdaContext(functionName: string, timeoutSeconds: number): Context {
+  const deadline = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: route.functionName,
+    functionName,
     functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${route.functionName}`,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
     memoryLimitInMB: "512",
     awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${route.functionName}`,
+    logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: "local",
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => {},
     fail: () => {},
     succeed: () => {},
   };
-}
-
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size <= MAX_PAYLOAD_BYTES ? Buffer.concat(chunks) : undefined;
 }
 
 function writeJson(response: ServerResponse, status: number, body: unknown): void {

@@ -14,7 +14,7 @@ import { functions, type FunctionDefinition } from "../src/definitions/functions
 import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
 import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
-import { createHttpAdapter, type HttpHandler } from "./http-adapter.ts";
+import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapter.ts";
 import { LOCAL_WEBHOOK_SECRET, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
 
 export const DEFAULT_API_TOKEN = "local-dev-token";
@@ -30,6 +30,7 @@ export interface LocalStackOptions {
   dynamodbEndpoint?: string;
   tablePrefix?: string;
   apiToken?: string;
+  /** `LINQ_WEBHOOK_SECRET`: one or more (comma-separated) `whsec_` secrets. */
   webhookSecret?: string;
   /** The real Linq instead of the sandbox (`LINQ_API_V3_API_KEY` and optionally `LINQ_API_V3_BASE_URL`). */
   realLinq?: { apiKey: string; baseURL?: string };
@@ -84,6 +85,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const apiToken = options.apiToken ?? DEFAULT_API_TOKEN;
     const webhookSecret = options.webhookSecret ?? LOCAL_WEBHOOK_SECRET;
+    // During a rotation the secret is a comma-separated list ("old,new"): the handler accepts each of them, and the
+    // sandbox, like Linq, signs with one, the newest (the last).
+    const signingSecret =
+      webhookSecret
+        .split(",")
+        .map((secret) => secret.trim())
+        .filter((secret) => secret.length > 0)
+        .at(-1) ?? webhookSecret;
 
     // The API server listens before the sandbox starts, so the sandbox's first webhook finds it.
     const { server: api, mount } = createHttpAdapter(log);
@@ -95,18 +104,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sandbox = await startSandbox({
         ...options.sandbox,
         port: options.sandboxPort,
-        webhookTargets: [{ url: `${url}/webhooks/linq`, secret: webhookSecret }],
+        webhookTargets: [{ url: `${url}/webhooks/linq`, secret: signingSecret }],
         log: (line) => log(`sandbox: ${line}`),
       });
       stoppers.push(() => sandbox!.stop());
     }
 
     const handlers = new Map<string, Handler>();
+    const invoke = (name: string, event: unknown) => {
+      const definition = (functions as readonly FunctionDefinition[]).find((f) => f.name === name)!;
+      return handlers.get(name)!(event, lambdaContext(name, definition.timeout));
+    };
     const bus = await startLocalBus({
       port: options.busPort,
       busName: LOCAL_BUS_NAME,
       subscriptions: functionSubscriptions(async (name, event) => {
-        await handlers.get(name)!(event as EventBridgeEvent<string, unknown>, lambdaContext(name));
+        await invoke(name, event as EventBridgeEvent<string, unknown>);
       }),
       ...(options.busRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.busRetryDelaysMs }),
       log: (line) => log(`bus: ${line}`),
@@ -144,8 +157,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
 
-    const reconciler = handlers.get("Reconciler")!;
-    const reconcileNow = () => reconciler({}, lambdaContext("Reconciler"));
+    const reconcileNow = () => invoke("Reconciler", {});
     if (options.reconcileEveryMs > 0) {
       let running = false;
       const timer = setInterval(() => {
@@ -173,10 +185,6 @@ async function importHandler(definition: FunctionDefinition): Promise<Handler> {
   const handler = module[exported];
   if (typeof handler !== "function") throw new Error(`${definition.handler} exports no handler`);
   return handler as Handler;
-}
-
-function lambdaContext(functionName: string): { functionName: string; getRemainingTimeInMillis(): number } {
-  return { functionName, getRemainingTimeInMillis: () => 60_000 };
 }
 
 function listen(server: Server, port: number): Promise<string> {

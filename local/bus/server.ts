@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AwsError } from "./put-events.ts";
+import { readBody } from "../read-body.ts";
 
 export interface RequestContext {
   /** The region the client signed for, so events carry the region the caller believes it is in. */
@@ -65,7 +66,7 @@ async function handle(routes: BusRoutes, request: IncomingMessage, response: Ser
     return send(response, 405, "application/json", { message: `Method ${request.method} not allowed` });
   }
 
-  const body = await readBody(request);
+  const body = await readBody(request, MAX_BODY_BYTES);
   const target = request.headers["x-amz-target"];
   const operation =
     typeof target === "string" && Object.hasOwn(routes.operations, target) ? routes.operations[target] : undefined;
@@ -96,17 +97,6 @@ async function handle(routes: BusRoutes, request: IncomingMessage, response: Ser
     if (error instanceof AwsError) return sendAwsError(response, error);
     throw error;
   }
-}
-
-/** The body, or undefined when it is too large (still drained so the client gets the answer). */
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : undefined;
 }
 
 /** From the SigV4 credential scope: `Credential=<key>/<date>/<region>/events/aws4_request`. */

@@ -64,29 +64,27 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, fingerprint: string, answer: Answer, now: Date): Promise<void> {
-    await this.#options.client.send(
-      new PutCommand({
-        TableName: this.#options.ledgerTableName,
-        Item: {
-          ...keyOf(key),
-          fingerprint,
-          state: "complete",
-          answer,
-          expires_at: Math.floor(now.getTime() / 1000) + this.#options.ttlSeconds,
-        },
-      }),
-    );
+    await this.#settle(key, fingerprint, { state: "complete", answer }, now);
   }
 
   async release(key: string, fingerprint: string, traceId: string | undefined, now: Date): Promise<void> {
+    await this.#settle(
+      key,
+      fingerprint,
+      { state: "released", ...(traceId === undefined ? {} : { trace_id: traceId }) },
+      now,
+    );
+  }
+
+  /** The claim's holder writes its verdict: unconditional, since only the holder gets here. */
+  async #settle(key: string, fingerprint: string, verdict: Record<string, unknown>, now: Date): Promise<void> {
     await this.#options.client.send(
       new PutCommand({
         TableName: this.#options.ledgerTableName,
         Item: {
           ...keyOf(key),
           fingerprint,
-          state: "released",
-          ...(traceId === undefined ? {} : { trace_id: traceId }),
+          ...verdict,
           expires_at: Math.floor(now.getTime() / 1000) + this.#options.ttlSeconds,
         },
       }),

@@ -14,7 +14,12 @@ import { newOperation, refuse, type OperationKind } from "./operation.ts";
 import { IdempotencyConflict, removeParticipant, updateChat, type OperationsDeps } from "./operations-service.ts";
 import { deliverOutcome } from "./outcomes.ts";
 import type { Answer, RejectedRequests } from "./ports.ts";
-import { parseChatId, parseChatUpdateRequested, parseParticipantRemoveRequested } from "./validation.ts";
+import {
+  parseChatId,
+  parseChatUpdateRequested,
+  parseParticipantRemoveRequested,
+  type RequestedOperation,
+} from "./validation.ts";
 
 export interface RequestEventDeps extends OperationsDeps {
   rejected: RejectedRequests;
@@ -37,31 +42,17 @@ export async function runRequestEvent(deps: RequestEventDeps, event: unknown): P
     return reject(deps, event, undefined, "not a chat.update.requested or participant.remove.requested event");
   }
 
-  let parsed: ReturnType<typeof parseChatUpdateRequested> | ReturnType<typeof parseParticipantRemoveRequested>;
+  let run: () => Promise<Answer>;
   try {
-    parsed =
-      kind === "chat.update"
-        ? parseChatUpdateRequested(envelope.detail)
-        : parseParticipantRemoveRequested(envelope.detail);
+    run = prepare(deps, kind, envelope.detail, envelope.id);
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
     return reject(deps, event, { kind, detail: envelope.detail, error }, error.message);
   }
 
-  const call = {
-    chatId: parsed.chatId,
-    source: "eventbridge" as const,
-    idempotencyKey: parsed.idempotencyKey ?? `event:${envelope.id}`,
-  };
   let answer: Answer;
   try {
-    answer =
-      kind === "chat.update"
-        ? await updateChat(deps, { ...call, request: (parsed as ReturnType<typeof parseChatUpdateRequested>).request })
-        : await removeParticipant(deps, {
-            ...call,
-            request: (parsed as ReturnType<typeof parseParticipantRemoveRequested>).request,
-          });
+    answer = await run();
   } catch (error) {
     // A key reused for another request never becomes valid; one still in progress will answer on a retry.
     if (error instanceof IdempotencyConflict && error.reason === "mismatch") {
@@ -72,6 +63,22 @@ export async function runRequestEvent(deps: RequestEventDeps, event: unknown): P
   return answer.status < 300
     ? { result: "accepted", status: answer.status, body: answer.body }
     : { result: "refused", status: answer.status, body: answer.body };
+}
+
+/** Validates the detail (throwing a ServiceError) and returns the operation to run, as the HTTP route would run it. */
+function prepare(deps: RequestEventDeps, kind: OperationKind, detail: unknown, eventId: string): () => Promise<Answer> {
+  const call = <R>(parsed: RequestedOperation<R>) => ({
+    chatId: parsed.chatId,
+    request: parsed.request,
+    source: "eventbridge" as const,
+    idempotencyKey: parsed.idempotencyKey ?? `event:${eventId}`,
+  });
+  if (kind === "chat.update") {
+    const parsed = parseChatUpdateRequested(detail);
+    return () => updateChat(deps, call(parsed));
+  }
+  const parsed = parseParticipantRemoveRequested(detail);
+  return () => removeParticipant(deps, call(parsed));
 }
 
 async function reject(

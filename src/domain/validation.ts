@@ -127,33 +127,31 @@ function parseDetailChatId(value: unknown): string {
   return parseChatId(value);
 }
 
-/** `detail` of `chat.update.requested`: the HTTP body's rules plus the chat id and an optional idempotency key. */
-export function parseChatUpdateRequested(detail: unknown): {
+/** A request event's `detail`: the chat, the HTTP body's fields under the HTTP body's rules, an optional key. */
+export interface RequestedOperation<R> {
   chatId: string;
-  request: ChatUpdateRequest;
+  request: R;
   idempotencyKey?: string;
-} {
+}
+
+function parseRequested<R>(detail: unknown, parseBody: (body: unknown) => R): RequestedOperation<R> {
   const { chat_id, idempotency_key, ...body } = asObject(detail);
   const idempotencyKey = parseIdempotencyKey(idempotency_key);
   return {
     chatId: parseDetailChatId(chat_id),
-    request: parseChatUpdate(body),
+    request: parseBody(body),
     ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   };
 }
 
-export function parseParticipantRemoveRequested(detail: unknown): {
-  chatId: string;
-  request: ParticipantRemoveRequest;
-  idempotencyKey?: string;
-} {
-  const { chat_id, idempotency_key, ...body } = asObject(detail);
-  const idempotencyKey = parseIdempotencyKey(idempotency_key);
-  return {
-    chatId: parseDetailChatId(chat_id),
-    request: parseParticipantRemove(body),
-    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-  };
+/** `detail` of `chat.update.requested`. */
+export function parseChatUpdateRequested(detail: unknown): RequestedOperation<ChatUpdateRequest> {
+  return parseRequested(detail, parseChatUpdate);
+}
+
+/** `detail` of `participant.remove.requested`. */
+export function parseParticipantRemoveRequested(detail: unknown): RequestedOperation<ParticipantRemoveRequest> {
+  return parseRequested(detail, parseParticipantRemove);
 }
 
 export const LIST_LIMIT_DEFAULT = 20;
