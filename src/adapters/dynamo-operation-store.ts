@@ -165,7 +165,8 @@ export class DynamoOperationStore implements OperationStore {
     } catch (error) {
       const [record, delivery] = cancellationCodes(error);
       if (delivery === "ConditionalCheckFailed") return "duplicate-delivery";
-      if (record === "ConditionalCheckFailed") return "conflict";
+      // Another transaction on the same item at the same moment: like a version conflict, read again and decide again.
+      if (record === "ConditionalCheckFailed" || record === "TransactionConflict") return "conflict";
       throw error;
     }
   }
@@ -195,7 +196,8 @@ export class DynamoOperationStore implements OperationStore {
       );
       return "saved";
     } catch (error) {
-      if (cancellationCodes(error).includes("ConditionalCheckFailed")) return "conflict";
+      const codes = cancellationCodes(error);
+      if (codes.includes("ConditionalCheckFailed") || codes.includes("TransactionConflict")) return "conflict";
       throw error;
     }
   }
