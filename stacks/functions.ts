@@ -88,7 +88,10 @@ function environmentFor(
   for (const key of TABLE_KEYS) if (access[key]) environment[TABLES[key].env] = deps.tables[key].name;
   if (access.publish) environment.EVENT_BUS_NAME = deps.bus.name;
   if (access.linq) environment.LINQ_API_V3_API_KEY = deps.secrets.linqApiKey.value;
-  if (access.webhookSecret) environment.LINQ_WEBHOOK_SECRET = deps.secrets.linqWebhookSecret.value;
+  if (access.webhookSecret) {
+    environment.LINQ_WEBHOOK_SECRET = deps.secrets.linqWebhookSecret.value;
+    environment.LINQ_LEGACY_WEBHOOK_SECRET = deps.secrets.linqLegacyWebhookSecret.value;
+  }
   if (access.serviceTokens) environment.API_TOKEN = deps.secrets.serviceTokens.value;
   // Malformed request events go straight to the dead-letter queue, with the reason.
   if (definition.subscribesTo) environment.REQUEST_DLQ_URL = deps.requestDeadLetterQueue.url;

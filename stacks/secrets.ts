@@ -4,16 +4,20 @@ export interface Secrets {
   readonly linqWebhookSecret: sst.Secret;
   /** Comma-separated bearer tokens, so a caller's token can be rotated without downtime. */
   readonly serviceTokens: sst.Secret;
+  /** Secrets of Linq's deprecated `X-Webhook-Signature` scheme; empty (the scheme refused) unless an account needs it. */
+  readonly linqLegacyWebhookSecret: sst.Secret;
 }
 
 /**
  * No placeholders: a stage must not come up with a guessable token or webhook secret. Set each one per stage with
- * `sst secret set <Name> <value> --stage <stage>` before the first deploy.
+ * `sst secret set <Name> <value> --stage <stage>` before the first deploy. The one exception is the deprecated scheme's
+ * secret, whose empty placeholder means "refuse that scheme", the safe default.
  */
 export function createSecrets(): Secrets {
   return {
     linqApiKey: new sst.Secret("LinqApiKey"),
     linqWebhookSecret: new sst.Secret("LinqWebhookSecret"),
     serviceTokens: new sst.Secret("ServiceTokens"),
+    linqLegacyWebhookSecret: new sst.Secret("LinqLegacyWebhookSecret", ""),
   };
 }
