@@ -122,7 +122,3 @@ export const functions = [
 ] as const satisfies readonly FunctionDefinition[];
 
 export type FunctionName = (typeof functions)[number]["name"];
-
-export const httpFunctions = functions.filter(
-  (f): f is Extract<(typeof functions)[number], { http: HttpRoute }> => "http" in f,
-);

@@ -73,5 +73,3 @@ export const ledgerTable = {
   globalIndexes: {},
   ttl: "expires_at",
 } as const satisfies TableDefinition;
-
-export const tables = [operationsTable, ledgerTable] as const;

@@ -211,12 +211,6 @@ export function nameTraceId(intent: StoredOperation, traceId: string, at: string
   return { ...rest, trace_id: traceId, updated_at: at, version: 1 };
 }
 
-/** The outcome event is on the bus: only the outbox mark changes. */
-export function published(record: StoredOperation): StoredOperation {
-  const { outbox_since: _since, ...rest } = record;
-  return { ...rest, version: record.version + 1 };
-}
-
 /** The record in the contract's field order, without what only the store needs. */
 export function toPublicRecord(record: StoredOperation): OperationRecord {
   const base = {

@@ -9,6 +9,7 @@
  * - Transient (Linq unreachable, a store failure): thrown, so Lambda's asynchronous retries run it again and the event
  *   ends in the dead-letter queue with the error once they run out.
  */
+import type { RequestDetailType } from "../definitions/events.ts";
 import { ServiceError } from "./errors.ts";
 import { newOperation, refuse, type OperationKind } from "./operation.ts";
 import { IdempotencyConflict, removeParticipant, updateChat, type OperationsDeps } from "./operations-service.ts";
@@ -30,14 +31,18 @@ export type RequestOutcome =
   | { result: "refused"; status: number; body: unknown }
   | { result: "rejected"; reason: string; traceId?: string; duplicate?: true };
 
-const KIND: Record<string, OperationKind> = {
+const KIND: Record<RequestDetailType, OperationKind> = {
   "chat.update.requested": "chat.update",
   "participant.remove.requested": "participant.remove",
 };
 
 export async function runRequestEvent(deps: RequestEventDeps, event: unknown): Promise<RequestOutcome> {
   const envelope = typeof event === "object" && event !== null ? (event as Record<string, unknown>) : {};
-  const kind = typeof envelope["detail-type"] === "string" ? KIND[envelope["detail-type"]] : undefined;
+  const detailType = envelope["detail-type"];
+  const kind =
+    typeof detailType === "string" && Object.hasOwn(KIND, detailType)
+      ? KIND[detailType as RequestDetailType]
+      : undefined;
   if (typeof envelope.id !== "string" || kind === undefined) {
     return reject(deps, event, undefined, "not a chat.update.requested or participant.remove.requested event");
   }

@@ -125,3 +125,101 @@ describe("DELETE /v3/chats/{chatId}/participants through the official client", (
     expect(tooFew.code).toBe(2013);
   });
 });
+
+describe("Idempotency-Key on the two operations", () => {
+  const put = (key: string, body: unknown) =>
+    fetch(`${stack.url}/v3/chats/${groupId}`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${stack.apiToken}`,
+        "content-type": "application/json",
+        "idempotency-key": key,
+      },
+      body: JSON.stringify(body),
+    });
+
+  it("returns the first answer to a retry with the same body, and Linq is called once", async () => {
+    const before = stack.sandbox!.truth().calls.length;
+    const first = await put("retry-after-lost-response", { display_name: "Once" });
+    const again = await put("retry-after-lost-response", { display_name: "Once" });
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(await first.json());
+    expect(stack.sandbox!.truth().calls.length).toBe(before + 1);
+  });
+
+  it("refuses the same key with another body with 409", async () => {
+    await put("reused-key", { display_name: "First" });
+    const other = await put("reused-key", { display_name: "Second" });
+    expect(other.status).toBe(409);
+    expect(await other.json()).toMatchObject({ error: { status: 409 }, success: false });
+  });
+});
+
+describe("reading operations", () => {
+  const get = (path: string) =>
+    fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.apiToken}` } });
+
+  it("finds one by trace id alone, and answers 404 in Linq's envelope for an unknown one", async () => {
+    const answer = (await linqClientFor(stack).chats.update(groupId, { display_name: "By trace" })) as {
+      trace_id: string;
+    };
+    const found = await get(`/v3/operations/${answer.trace_id}`);
+    expect(found.status).toBe(200);
+    expect(await found.json()).toMatchObject({ chat_id: groupId, trace_id: answer.trace_id, kind: "chat.update" });
+    const missing = await get(`/v3/operations/00000000-0000-4000-8000-000000000000`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: { status: 404, code: 2001, message: "Operation not found" },
+      success: false,
+    });
+  });
+
+  it("lists a chat's operations newest first with cursor pagination, and refuses a bad cursor or limit", async () => {
+    const chatId = stack.sandbox!.seedChat({ handles: ["+15550000001", "+15550000002", "+15550000003"] }).id;
+    const client = linqClientFor(stack);
+    const traces: string[] = [];
+    for (const name of ["one", "two", "three"]) {
+      traces.push(((await client.chats.update(chatId, { display_name: name })) as { trace_id: string }).trace_id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await get(`/v3/chats/${chatId}/operations?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const page = (await response.json()) as { data: { trace_id: string }[]; next_cursor: string | null };
+      seen.push(...page.data.map((record) => record.trace_id));
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(traces.reverse());
+
+    expect((await get(`/v3/chats/${chatId}/operations?cursor=not-ours`)).status).toBe(400);
+    expect((await get(`/v3/chats/${chatId}/operations?limit=101`)).status).toBe(400);
+    expect((await get(`/v3/chats/${chatId}/operations?limit=0`)).status).toBe(400);
+  });
+});
+
+describe("bad requests", () => {
+  const send = (body: string, contentType = "application/json") =>
+    fetch(`${stack.url}/v3/chats/${groupId}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${stack.apiToken}`, "content-type": contentType },
+      body,
+    });
+
+  it("get a 4xx in Linq's envelope and never reach Linq", async () => {
+    const before = stack.sandbox!.truth().calls.length;
+    const cases: [string, string, number, number][] = [
+      ["{broken", "application/json", 400, 1003],
+      ['{"display_name": "x", "color": "red"}', "application/json", 400, 1003],
+      ["[1,2]", "application/json", 400, 1003],
+      ['{"display_name": "x"}', "text/plain", 415, 1003],
+      [JSON.stringify({ display_name: "x".repeat(20_000) }), "application/json", 413, 1003],
+    ];
+    for (const [body, contentType, status, code] of cases) {
+      const response = await send(body, contentType);
+      expect(response.status, body.slice(0, 30)).toBe(status);
+      expect(await response.json()).toMatchObject({ error: { status, code }, success: false });
+    }
+    expect(stack.sandbox!.truth().calls.length).toBe(before);
+  });
+});
