@@ -11,7 +11,7 @@
  */
 import { awaitingParts, settlePart, type Part, type PartOutcome, type StoredOperation } from "./operation.ts";
 import type { LinqEvent } from "./linq-events.ts";
-import { deliverOutcome, type OutcomeDeps } from "./outcomes.ts";
+import { publishAfterWrite, type OutcomeDeps } from "./outcomes.ts";
 import type { Clock, OperationStore } from "./ports.ts";
 
 export type Settlement =
@@ -85,7 +85,7 @@ export async function applyLinqEvent(deps: CorrelationDeps, event: LinqEvent, de
     const saved = await deps.store.save(next, candidate.version, deliveryId);
     if (saved === "duplicate-delivery") return { result: "duplicate" };
     if (saved === "saved") {
-      await deliverOutcome(deps, next);
+      await publishAfterWrite(deps, candidate, next);
       return { result: "settled", record: next };
     }
     // Another writer moved the record between our read and our write: read again and decide again.

@@ -14,7 +14,22 @@ export interface OutcomeDeps {
   publisher: OutcomePublisher;
 }
 
-/** Publishes the record's outcome if it is marked for it. A removal still waiting for Linq's trace id waits. */
+/**
+ * Publishes after a write, if that write is the one that made the outcome publishable: it set the outbox mark, or it
+ * released a marked removal from waiting for Linq's trace id. A write that only carried an existing mark along (a
+ * late part recorded after the outcome) leaves the publishing to the writer that set it, or to the reconciler, so one
+ * outcome is not published twice.
+ */
+export async function publishAfterWrite(
+  deps: OutcomeDeps,
+  before: StoredOperation | undefined,
+  after: StoredOperation,
+): Promise<void> {
+  const wasPublishable = before?.outbox_since !== undefined && !before.awaiting_trace_id;
+  if (!wasPublishable) await deliverOutcome(deps, after);
+}
+
+/** Publishes the record's outcome if it is marked for it, and clears the mark. A removal still awaiting Linq waits. */
 export async function deliverOutcome(deps: OutcomeDeps, record: StoredOperation): Promise<void> {
   if (record.outbox_since === undefined || record.awaiting_trace_id) return;
   await deps.publisher.publish([toPublicRecord(record)]);

@@ -11,7 +11,7 @@
  */
 import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
 import { awaitingParts, settlePart, type Part, type StoredOperation } from "./operation.ts";
-import { deliverOutcome, type OutcomeDeps } from "./outcomes.ts";
+import { deliverOutcome, publishAfterWrite, type OutcomeDeps } from "./outcomes.ts";
 import type { Clock, LinqApi, LinqChat } from "./ports.ts";
 import { normalizeHandle } from "./validation.ts";
 
@@ -130,7 +130,7 @@ async function settleFromChat(
   // One conditional write for all of it, whatever number of steps led here.
   next = { ...next, version: record.version + 1, updated_at: at };
   if ((await deps.store.save(next, record.version)) !== "saved") return false;
-  await deliverOutcome(deps, next);
+  await publishAfterWrite(deps, record, next);
   return true;
 }
 

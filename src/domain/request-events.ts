@@ -13,7 +13,7 @@ import type { RequestDetailType } from "../definitions/events.ts";
 import { ServiceError } from "./errors.ts";
 import { newOperation, refuse, type OperationKind } from "./operation.ts";
 import { IdempotencyConflict, removeParticipant, updateChat, type OperationsDeps } from "./operations-service.ts";
-import { deliverOutcome } from "./outcomes.ts";
+import { publishAfterWrite } from "./outcomes.ts";
 import type { Answer, RejectedRequests } from "./ports.ts";
 import {
   parseChatId,
@@ -155,6 +155,6 @@ async function recordInvalid(
     now,
   );
   if (failed === undefined || !(await deps.store.create(failed))) return undefined;
-  await deliverOutcome(deps, failed);
+  await publishAfterWrite(deps, undefined, failed);
   return failed.trace_id;
 }

@@ -172,6 +172,22 @@ describe("both parts of one update", () => {
   });
 });
 
+describe("one outcome event per operation", () => {
+  it("a part recorded after the outcome, while that outcome is still unpublished, does not publish it again", async () => {
+    const traceId = await requestUpdate({ display_name: "Team", group_chat_icon: ICON });
+    // The name fails: the operation is failed, but its publisher dies before PutEvents, leaving the outbox mark.
+    world.publisher.failNext();
+    await expect(world.deliver(groupNameUpdateFailed(CHAT, 4001))).rejects.toThrow();
+    expect(world.publisher.published).toEqual([]);
+
+    // The icon's success arrives later: recorded, but it is not this write's outcome to publish.
+    await world.deliver(groupIconUpdated(CHAT, ICON));
+    expect(world.publisher.published).toEqual([]);
+    expect((await world.store.get(CHAT, traceId))?.results.group_chat_icon?.status).toBe("succeeded");
+    expect((await world.store.get(CHAT, traceId))?.outbox_since).toBeDefined();
+  });
+});
+
 describe("participant.removed", () => {
   it("settles the pending removal of that chat and handle, whatever the handle's spelling", async () => {
     world.linq.answerRemoveParticipant({ message: "queued", status: "accepted", trace_id: "linq-a" });
