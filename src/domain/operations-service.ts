@@ -111,7 +111,7 @@ export function removeParticipant(
     }
     const named = await adoptLinqTraceId(deps, intent, answer.trace_id);
     attempt.traceId = named.trace_id;
-    await publishNowOrLater(deps, intent, named);
+    await publishAfterWrite(deps, intent, named);
     return {
       status: 202,
       body: { message: answer.message, status: answer.status, trace_id: named.trace_id },
@@ -191,7 +191,7 @@ async function acceptedAnswer(deps: OperationsDeps, settled: StoredOperation): P
     const kept = { ...withoutAwaiting(record), version: record.version + 1 };
     if ((await deps.store.save(kept, record.version)) === "saved") record = kept;
   }
-  await publishNowOrLater(deps, settled, record);
+  await publishAfterWrite(deps, settled, record);
   return record.kind === "chat.update"
     ? { status: 200, body: { chat_id: record.chat_id, status: "pending", trace_id: record.trace_id } }
     : { status: 202, body: { message: "Participant removal queued", status: "accepted", trace_id: record.trace_id } };
@@ -213,22 +213,10 @@ async function refused(deps: OperationsDeps, record: StoredOperation, error: unk
   if (failed !== undefined) {
     // No webhook follows a refusal, so nothing else writes this record meanwhile and its version still holds.
     if ((await deps.store.save(failed, record.version)) === "saved") {
-      await publishNowOrLater(deps, record, failed);
+      await publishAfterWrite(deps, record, failed);
     }
   }
   return { status: error.status, body: errorEnvelope(error) };
-}
-
-/**
- * Linq has answered and the outcome is stored with its outbox mark: a publisher failure now must not fail the request,
- * or the caller's retry would call Linq a second time and record a second operation. The reconciler publishes it.
- */
-async function publishNowOrLater(deps: OperationsDeps, before: StoredOperation, after: StoredOperation): Promise<void> {
-  try {
-    await publishAfterWrite(deps, before, after);
-  } catch {
-    // The outbox mark stays on the record; the reconciler's outbox pass publishes it.
-  }
 }
 
 function withoutAwaiting(intent: StoredOperation): StoredOperation {

@@ -26,7 +26,13 @@ export async function publishAfterWrite(
   after: StoredOperation,
 ): Promise<void> {
   const wasPublishable = before?.outbox_since !== undefined && !before.awaiting_trace_id;
-  if (!wasPublishable) await deliverOutcome(deps, after);
+  if (wasPublishable) return;
+  try {
+    await deliverOutcome(deps, after);
+  } catch {
+    // The outcome is stored with its mark, so it is not lost: the reconciler's outbox pass publishes it. Failing the
+    // caller now would only make it retry work that is done (and, for a request, call Linq a second time).
+  }
 }
 
 /** Publishes the record's outcome if it is marked for it, and clears the mark. A removal still awaiting Linq waits. */

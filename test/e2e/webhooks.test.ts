@@ -103,13 +103,18 @@ async function record(chatId: string, traceId: string): Promise<OperationBody> {
   return answer.body;
 }
 
-/** The record once terminal and no part awaits an outcome any more (a failed update may still hear of its other part). */
-function settled(chatId: string, traceId: string): Promise<OperationBody> {
-  return eventually(async () => {
+/**
+ * The record once terminal and no part awaits an outcome any more (a failed update may still hear of its other part),
+ * and once every delivery has been answered: the handler that settled it answers only after publishing the outcome.
+ */
+async function settled(chatId: string, traceId: string): Promise<OperationBody> {
+  await eventually(async () => {
     const body = await record(chatId, traceId);
     const open = Object.values(body.results ?? {}).some((part) => part.status === "pending");
     return body.status !== "pending" && !open ? body : undefined;
   });
+  await stack.sandbox!.idle();
+  return record(chatId, traceId);
 }
 
 /** Linq's `participant.removed` for a handle, as the sandbox words it. */
