@@ -11,7 +11,7 @@ import { LOCAL_WEBHOOK_SECRET, type EventRecord } from "../../local/sandbox/inde
 import type { LocalStack } from "../../local/stack.ts";
 import { EventBridgePublisher } from "../../src/adapters/eventbridge-publisher.ts";
 import type { ReconcileReport } from "../../src/domain/reconciler.ts";
-import { eventually, startTestStack } from "../support/local-stack.ts";
+import { eventually, startTestStack, callService, type ServiceBody } from "../support/local-stack.ts";
 import {
   chatChanges,
   deliver,
@@ -20,6 +20,7 @@ import {
   sandboxEventBody,
   signed,
   type WebhookAnswer,
+  expectOneOutcomeEach,
 } from "../support/webhooks.ts";
 
 const ME = "+15550300001";
@@ -31,8 +32,6 @@ const LOST = "+15550400000";
 const FAIL_AFTER_MS = 1000;
 /** Our own code (9xxx, none of Linq's) for "the reconciler found the change not done past the final deadline". */
 const OUTCOME_TIMEOUT = 9001;
-
-type OperationBody = Record<string, unknown> & { status?: string; results?: Record<string, { status: string }> };
 
 let stack: LocalStack;
 /** The operations the running test started: each must end with exactly one outcome event. */
@@ -65,11 +64,7 @@ afterEach(async () => {
   await stack.bus.idle();
   // Another run finds nothing left to settle or publish: no operation ever gets a second outcome event.
   expect(await reconcile()).toMatchObject({ settled: 0, published: 0, errors: 0 });
-  const counts = outcomeCounts(stack);
-  for (const traceId of started) expect(counts.get(traceId), `outcome events of ${traceId}`).toBe(1);
-  for (const [traceId, count] of counts) {
-    if (count !== countsBefore.get(traceId)) expect(count, `outcome events of ${traceId}`).toBe(1);
-  }
+  expectOneOutcomeEach(stack, started, countsBefore);
 });
 
 function group(): string {
@@ -80,13 +75,8 @@ async function reconcile(): Promise<ReconcileReport> {
   return (await stack.reconcileNow()) as ReconcileReport;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: OperationBody }> {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as OperationBody };
+function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: ServiceBody }> {
+  return callService(stack, method, path, body);
 }
 
 /** Sends the request and waits until the sandbox has done (or not done) the change and dropped its events. */
@@ -106,14 +96,14 @@ async function remove(chatId: string, handle: string): Promise<string> {
   return String(answer.body.trace_id);
 }
 
-async function record(chatId: string, traceId: string): Promise<OperationBody> {
+async function record(chatId: string, traceId: string): Promise<ServiceBody> {
   const answer = await api("GET", `/v3/chats/${chatId}/operations/${traceId}`);
   expect(answer.status).toBe(200);
   return answer.body;
 }
 
 /** Runs the reconciler, as its schedule would, until the operation is no longer pending. */
-function reconciled(chatId: string, traceId: string): Promise<OperationBody> {
+function reconciled(chatId: string, traceId: string): Promise<ServiceBody> {
   return eventually(async () => {
     await reconcile();
     const body = await record(chatId, traceId);
@@ -235,7 +225,7 @@ describe("the reconciler settles what no webhook settled", () => {
 
 describe("Linq's events delivered late, out of order, or by a person", () => {
   it("one part's failure before the other part's success: failed at once with Linq's code, one operation.failed", async () => {
-    const finals: OperationBody[] = [];
+    const finals: ServiceBody[] = [];
     for (const order of ["failure first", "success first"] as const) {
       const chatId = group();
       const traceId = await update(chatId, {

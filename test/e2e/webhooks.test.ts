@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { legacySignature } from "../../local/sandbox/index.ts";
 import type { LocalStack } from "../../local/stack.ts";
-import { eventually, startTestStack } from "../support/local-stack.ts";
+import { eventually, startTestStack, callService, type ServiceBody } from "../support/local-stack.ts";
 import {
   chatChanges,
   deliver,
@@ -21,6 +21,7 @@ import {
   signature,
   signed,
   webhookSecret,
+  expectOneOutcomeEach,
 } from "../support/webhooks.ts";
 
 const OLD_SECRET = webhookSecret("linq-chat-ops: the secret being retired");
@@ -33,8 +34,6 @@ const ALEX = "+15550100003";
 const KIM = "+15550100004";
 /** Ends in 0000: the sandbox accepts its removal and never does it, and no event says so. */
 const LOST = "+15550200000";
-
-type OperationBody = Record<string, unknown> & { status?: string; results?: Record<string, { status: string }> };
 
 let stack: LocalStack;
 /** The operations the running test started: each must end with exactly one outcome event. */
@@ -61,24 +60,15 @@ beforeEach(() => {
 afterEach(async () => {
   await stack.sandbox!.idle();
   await stack.bus.idle();
-  const counts = outcomeCounts(stack);
-  for (const traceId of started) expect(counts.get(traceId), `outcome events of ${traceId}`).toBe(1);
-  for (const [traceId, count] of counts) {
-    if (count !== countsBefore.get(traceId)) expect(count, `outcome events of ${traceId}`).toBe(1);
-  }
+  expectOneOutcomeEach(stack, started, countsBefore);
 });
 
 function group(): string {
   return stack.sandbox!.seedChat({ handles: [ME, SAM, ALEX, KIM, LOST] }).id;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: OperationBody }> {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as OperationBody };
+function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: ServiceBody }> {
+  return callService(stack, method, path, body);
 }
 
 async function update(chatId: string, request: { display_name?: string; group_chat_icon?: string }): Promise<string> {
@@ -97,7 +87,7 @@ async function remove(chatId: string, handle: string): Promise<string> {
   return traceId;
 }
 
-async function record(chatId: string, traceId: string): Promise<OperationBody> {
+async function record(chatId: string, traceId: string): Promise<ServiceBody> {
   const answer = await api("GET", `/v3/chats/${chatId}/operations/${traceId}`);
   expect(answer.status).toBe(200);
   return answer.body;
@@ -107,7 +97,7 @@ async function record(chatId: string, traceId: string): Promise<OperationBody> {
  * The record once terminal and no part awaits an outcome any more (a failed update may still hear of its other part),
  * and once every delivery has been answered: the handler that settled it answers only after publishing the outcome.
  */
-async function settled(chatId: string, traceId: string): Promise<OperationBody> {
+async function settled(chatId: string, traceId: string): Promise<ServiceBody> {
   await eventually(async () => {
     const body = await record(chatId, traceId);
     const open = Object.values(body.results ?? {}).some((part) => part.status === "pending");

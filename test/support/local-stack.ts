@@ -37,3 +37,21 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A JSON body as the service answers it: an operation record, a page, an answer or an error envelope. */
+export type ServiceBody = Record<string, unknown> & { status?: string; results?: Record<string, { status: string }> };
+
+/** Calls the service as a client with the service token would, and reads its JSON answer. */
+export async function callService(
+  stack: LocalStack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: ServiceBody }> {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as ServiceBody };
+}

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Webhook } from "standardwebhooks";
+import { expect } from "vitest";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/dynamodb.ts";
 import type { EventRecord } from "../../local/sandbox/index.ts";
 import type { LocalStack } from "../../local/stack.ts";
@@ -107,6 +108,18 @@ export function outcomeCounts(stack: LocalStack): Map<string, number> {
     counts.set(traceId, (counts.get(traceId) ?? 0) + 1);
   }
   return counts;
+}
+
+/**
+ * The one-outcome rule, checked after a test: every operation it started has exactly one outcome event, and so does
+ * every operation whose count moved during it (`before` is `outcomeCounts` taken when the test began).
+ */
+export function expectOneOutcomeEach(stack: LocalStack, started: string[], before: Map<string, number>): void {
+  const counts = outcomeCounts(stack);
+  for (const traceId of started) expect(counts.get(traceId), `outcome events of ${traceId}`).toBe(1);
+  for (const [traceId, count] of counts) {
+    if (count !== before.get(traceId)) expect(count, `outcome events of ${traceId}`).toBe(1);
+  }
 }
 
 /** The changes recorded against a chat because they matched no operation (ledger items `chat#<chatId>`). */
