@@ -20,7 +20,9 @@ import {
   readEventBusName,
   readLinqConfig,
   readReconcilerConfig,
-  readTables,
+  readLedgerTable,
+  readOperationsTable,
+  requireLedgerTable,
   readWebhookSecrets,
   type Env,
 } from "./config.ts";
@@ -63,11 +65,11 @@ const documentClient = memo((env) => {
 });
 
 export const operationStore = memo((env) => {
-  const tables = readTables(env);
+  const ledgerTableName = readLedgerTable(env);
   return new DynamoOperationStore({
     client: documentClient(env),
-    operationsTableName: tables.operations,
-    ledgerTableName: tables.ledger,
+    operationsTableName: readOperationsTable(env),
+    ...(ledgerTableName === undefined ? {} : { ledgerTableName }),
     recordTtlSeconds: 90 * DAY,
     // Linq retries a delivery for up to about 3 days; a week leaves no window for a late retry to apply twice.
     deliveryTtlSeconds: 7 * DAY,
@@ -78,7 +80,7 @@ export const idempotencyStore = memo(
   (env) =>
     new DynamoIdempotencyStore({
       client: documentClient(env),
-      ledgerTableName: readTables(env).ledger,
+      ledgerTableName: requireLedgerTable(env),
       ttlSeconds: DAY,
       // Longer than the slowest function holding a key (60 s for the event subscribers).
       leaseSeconds: 120,

@@ -50,8 +50,17 @@ export function readAwsConfig(env: Env): AwsConfig {
   return config;
 }
 
-export function readTables(env: Env): { operations: string; ledger: string } {
-  return { operations: required(env, "OPERATIONS_TABLE"), ledger: required(env, "LEDGER_TABLE") };
+export function readOperationsTable(env: Env): string {
+  return required(env, "OPERATIONS_TABLE");
+}
+
+/** Only functions that write deliveries, idempotency keys or chat changes have the ledger (see their access flags). */
+export function readLedgerTable(env: Env): string | undefined {
+  return env.LEDGER_TABLE?.trim() || undefined;
+}
+
+export function requireLedgerTable(env: Env): string {
+  return required(env, "LEDGER_TABLE");
 }
 
 export function readEventBusName(env: Env): string {

@@ -1,6 +1,7 @@
 import {
+  environmentNames,
   functions as definitions,
-  type FunctionAccess,
+  type EnvironmentName,
   type FunctionDefinition,
   type TableAccess,
 } from "../src/definitions/functions.ts";
@@ -44,9 +45,9 @@ const TABLE_ACTIONS: Record<TableAccess, string[]> = {
 };
 
 const TABLES = {
-  operations: { definition: operationsTable, env: "OPERATIONS_TABLE" },
-  ledger: { definition: ledgerTable, env: "LEDGER_TABLE" },
-} as const satisfies Record<keyof Tables, { definition: TableDefinition; env: string }>;
+  operations: operationsTable,
+  ledger: ledgerTable,
+} as const satisfies Record<keyof Tables, TableDefinition>;
 
 const TABLE_KEYS = ["operations", "ledger"] as const satisfies readonly (keyof Tables)[];
 
@@ -80,22 +81,21 @@ function environmentFor(
   definition: FunctionDefinition,
   deps: FunctionDependencies,
 ): Record<string, $util.Input<string>> {
-  const { access } = definition;
-  const environment: Record<string, $util.Input<string>> = {
+  const values: Record<EnvironmentName, $util.Input<string>> = {
+    OPERATIONS_TABLE: deps.tables.operations.name,
+    LEDGER_TABLE: deps.tables.ledger.name,
+    EVENT_BUS_NAME: deps.bus.name,
+    LINQ_API_V3_API_KEY: deps.secrets.linqApiKey.value,
+    LINQ_WEBHOOK_SECRET: deps.secrets.linqWebhookSecret.value,
+    LINQ_LEGACY_WEBHOOK_SECRET: deps.secrets.linqLegacyWebhookSecret.value,
+    API_TOKEN: deps.secrets.serviceTokens.value,
+    REQUEST_DLQ_URL: deps.requestDeadLetterQueue.url,
+  };
+  return {
     // Stack traces in the logs point at the TypeScript sources instead of the bundle.
     NODE_OPTIONS: "--enable-source-maps",
+    ...Object.fromEntries(environmentNames(definition).map((name) => [name, values[name]])),
   };
-  for (const key of TABLE_KEYS) if (access[key]) environment[TABLES[key].env] = deps.tables[key].name;
-  if (access.publish) environment.EVENT_BUS_NAME = deps.bus.name;
-  if (access.linq) environment.LINQ_API_V3_API_KEY = deps.secrets.linqApiKey.value;
-  if (access.webhookSecret) {
-    environment.LINQ_WEBHOOK_SECRET = deps.secrets.linqWebhookSecret.value;
-    environment.LINQ_LEGACY_WEBHOOK_SECRET = deps.secrets.linqLegacyWebhookSecret.value;
-  }
-  if (access.serviceTokens) environment.API_TOKEN = deps.secrets.serviceTokens.value;
-  // Malformed request events go straight to the dead-letter queue, with the reason.
-  if (definition.subscribesTo) environment.REQUEST_DLQ_URL = deps.requestDeadLetterQueue.url;
-  return environment;
 }
 
 function permissionsFor(definition: FunctionDefinition, deps: FunctionDependencies): Permission[] {
@@ -107,7 +107,7 @@ function permissionsFor(definition: FunctionDefinition, deps: FunctionDependenci
     const table = deps.tables[key];
     permissions.push({ actions: TABLE_ACTIONS[level], resources: [table.arn] });
     // GSIs are separate IAM resources; only Query reaches them.
-    if (Object.keys(TABLES[key].definition.globalIndexes).length > 0) {
+    if (Object.keys(TABLES[key].globalIndexes).length > 0) {
       permissions.push({ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] });
     }
   }

@@ -20,7 +20,11 @@ import type { ChatChange, OperationPage, OperationStore, SaveResult } from "../d
 export interface DynamoOperationStoreOptions {
   client: DynamoDBDocumentClient;
   operationsTableName: string;
-  ledgerTableName: string;
+  /**
+   * Where delivery ids and chat changes go. Functions that only read operations, or the reconciler, are not given the
+   * ledger at all; writing a webhook's effect without it is a wiring mistake, reported as one.
+   */
+  ledgerTableName?: string;
   /** How long a record is kept after it was created. */
   recordTtlSeconds: number;
   /** How long a webhook id is remembered: longer than Linq's retry horizon (days). */
@@ -50,6 +54,13 @@ export class DynamoOperationStore implements OperationStore {
 
   get #client(): DynamoDBDocumentClient {
     return this.#options.client;
+  }
+
+  get #ledger(): string {
+    if (this.#options.ledgerTableName === undefined) {
+      throw new Error("This function has no ledger table: only functions with ledger access record deliveries");
+    }
+    return this.#options.ledgerTableName;
   }
 
   async create(record: StoredOperation): Promise<boolean> {
@@ -209,7 +220,7 @@ export class DynamoOperationStore implements OperationStore {
           TransactItems: [
             {
               Put: {
-                TableName: this.#options.ledgerTableName,
+                TableName: this.#ledger,
                 Item: {
                   pk: `chat#${change.chat_id}`,
                   sk: `event#${change.at}#${change.event_id}`,
@@ -292,7 +303,7 @@ export class DynamoOperationStore implements OperationStore {
 
   #deliveryPut(deliveryId: string) {
     return {
-      TableName: this.#options.ledgerTableName,
+      TableName: this.#ledger,
       Item: { pk: `webhook#${deliveryId}`, sk: "-", expires_at: this.#expiry(this.#options.deliveryTtlSeconds) },
       ConditionExpression: "attribute_not_exists(pk)",
     };

@@ -122,3 +122,31 @@ export const functions = [
 ] as const satisfies readonly FunctionDefinition[];
 
 export type FunctionName = (typeof functions)[number]["name"];
+
+/**
+ * The environment variables a function is given, from its access flags alone: `stacks/` sets exactly these, and a test
+ * loads every handler with exactly these, so a handler that reads more fails in CI, not at its first cold start in AWS.
+ */
+export type EnvironmentName =
+  | "OPERATIONS_TABLE"
+  | "LEDGER_TABLE"
+  | "EVENT_BUS_NAME"
+  | "LINQ_API_V3_API_KEY"
+  | "LINQ_WEBHOOK_SECRET"
+  | "LINQ_LEGACY_WEBHOOK_SECRET"
+  | "API_TOKEN"
+  | "REQUEST_DLQ_URL";
+
+export function environmentNames(definition: FunctionDefinition): EnvironmentName[] {
+  const { access } = definition;
+  const names: EnvironmentName[] = [];
+  if (access.operations) names.push("OPERATIONS_TABLE");
+  if (access.ledger) names.push("LEDGER_TABLE");
+  if (access.publish) names.push("EVENT_BUS_NAME");
+  if (access.linq) names.push("LINQ_API_V3_API_KEY");
+  if (access.webhookSecret) names.push("LINQ_WEBHOOK_SECRET", "LINQ_LEGACY_WEBHOOK_SECRET");
+  if (access.serviceTokens) names.push("API_TOKEN");
+  // Malformed request events go straight to the dead-letter queue, with the reason.
+  if (definition.subscribesTo) names.push("REQUEST_DLQ_URL");
+  return names;
+}
