@@ -33,14 +33,17 @@ const stack = await startLocalStack({
     ? { realLinq: { apiKey: realLinqKey, ...(env.LINQ_API_V3_BASE_URL ? { baseURL: env.LINQ_API_V3_BASE_URL } : {}) } }
     : {}),
   sandbox,
-  // Short deadlines, so a removal that never happens shows as failed while you watch; any RECONCILE_* set wins.
   reconcileEveryMs: 5_000,
-  reconcilerEnv: {
-    RECONCILE_AFTER_SECONDS: env.RECONCILE_AFTER_SECONDS ?? "10",
-    RECONCILE_FAIL_AFTER_SECONDS: env.RECONCILE_FAIL_AFTER_SECONDS ?? "30",
-    RECONCILE_ABANDON_AFTER_SECONDS: env.RECONCILE_ABANDON_AFTER_SECONDS ?? "30",
-    RECONCILE_OUTBOX_AFTER_SECONDS: env.RECONCILE_OUTBOX_AFTER_SECONDS ?? "10",
-  },
+  // With the sandbox, short deadlines, so a removal that never happens shows as failed while you watch. The real Linq
+  // keeps the deployed defaults: its outcomes take real time. Any RECONCILE_* set wins either way.
+  reconcilerEnv: realLinqKey
+    ? {}
+    : {
+        RECONCILE_AFTER_SECONDS: env.RECONCILE_AFTER_SECONDS ?? "10",
+        RECONCILE_FAIL_AFTER_SECONDS: env.RECONCILE_FAIL_AFTER_SECONDS ?? "30",
+        RECONCILE_ABANDON_AFTER_SECONDS: env.RECONCILE_ABANDON_AFTER_SECONDS ?? "30",
+        RECONCILE_OUTBOX_AFTER_SECONDS: env.RECONCILE_OUTBOX_AFTER_SECONDS ?? "10",
+      },
   log,
 });
 
