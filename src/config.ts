@@ -98,6 +98,7 @@ export interface ReconcilerConfig {
   abandonAwaitingAfterMs: number;
   outboxAfterMs: number;
   batchSize: number;
+  maxPages: number;
 }
 
 /**
@@ -111,5 +112,7 @@ export function readReconcilerConfig(env: Env): ReconcilerConfig {
     abandonAwaitingAfterMs: seconds(env, "RECONCILE_ABANDON_AFTER_SECONDS", 300) * 1000,
     outboxAfterMs: seconds(env, "RECONCILE_OUTBOX_AFTER_SECONDS", 60) * 1000,
     batchSize: 100,
+    // 20 pages of 100 operations, each page one Linq read per chat: well inside the reconciler's 300 s.
+    maxPages: 20,
   };
 }

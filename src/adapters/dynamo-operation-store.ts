@@ -240,8 +240,17 @@ export class DynamoOperationStore implements OperationStore {
     }
   }
 
-  pendingBefore(before: string, limit: number): Promise<StoredOperation[]> {
-    return this.#sparse("byPendingSince", "pending_shard", PENDING_SHARD, "pending_since", before, limit);
+  pendingBefore(before: string, limit: number, after?: StoredOperation): Promise<StoredOperation[]> {
+    const start =
+      after === undefined
+        ? undefined
+        : {
+            pending_shard: PENDING_SHARD,
+            pending_since: after.created_at,
+            chat_id: after.chat_id,
+            trace_id: after.trace_id,
+          };
+    return this.#sparse("byPendingSince", "pending_shard", PENDING_SHARD, "pending_since", before, limit, start);
   }
 
   outboxBefore(before: string, limit: number): Promise<StoredOperation[]> {
@@ -275,6 +284,7 @@ export class DynamoOperationStore implements OperationStore {
     sinceAttribute: string,
     before: string,
     limit: number,
+    exclusiveStartKey?: Record<string, string>,
   ): Promise<StoredOperation[]> {
     const { Items } = await this.#client.send(
       new QueryCommand({
@@ -284,6 +294,7 @@ export class DynamoOperationStore implements OperationStore {
         ExpressionAttributeNames: { "#shard": shardAttribute, "#since": sinceAttribute },
         ExpressionAttributeValues: { ":shard": shard, ":before": before },
         Limit: limit,
+        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey }),
       }),
     );
     return (Items ?? []).map(fromItem);

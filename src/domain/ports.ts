@@ -54,8 +54,8 @@ export interface OperationStore {
   rename(intent: StoredOperation, named: StoredOperation): Promise<"saved" | "conflict">;
   /** Records a change that matched no operation, and the delivery that told us, atomically. */
   recordChatChange(change: ChatChange, deliveryId: string): Promise<"saved" | "duplicate-delivery">;
-  /** Pending records created before `before`, oldest first. */
-  pendingBefore(before: string, limit: number): Promise<StoredOperation[]>;
+  /** Pending records created before `before`, oldest first; with `after`, the page that follows that record. */
+  pendingBefore(before: string, limit: number, after?: StoredOperation): Promise<StoredOperation[]>;
   /** Settled records whose outcome event was marked before `before` and is still unpublished, oldest first. */
   outboxBefore(before: string, limit: number): Promise<StoredOperation[]>;
   /** Clears the outbox mark if it is still the one given; false when someone else cleared or replaced it. */

@@ -28,6 +28,11 @@ export interface ReconcilerPolicy {
   /** An outbox mark this old has no live publisher any more. */
   outboxAfterMs: number;
   batchSize: number;
+  /**
+   * Pages of `batchSize` one run may check. More than one, so a backlog (Linq down for an hour) does not leave the run
+   * re-reading the same oldest page while newer operations wait; bounded, so a run ends well inside its timeout.
+   */
+  maxPages?: number;
 }
 
 export interface ReconcileReport {
@@ -42,28 +47,12 @@ export async function reconcile(deps: ReconcilerDeps, policy: ReconcilerPolicy):
   const now = deps.clock.now();
   const before = (ms: number) => new Date(now.getTime() - ms).toISOString();
 
-  const pending = await deps.store.pendingBefore(before(policy.settleAfterMs), policy.batchSize);
-  const byChat = Map.groupBy(pending, (record) => record.chat_id);
-  for (const [chatId, records] of byChat) {
-    let chat: LinqChat | "gone";
-    try {
-      chat = await deps.linq.getChat(chatId);
-    } catch (error) {
-      if (!(error instanceof LinqRefusal && error.code === LinqCode.notFound)) {
-        // One chat Linq cannot show now must not stop the others; the next run tries again.
-        report.errors += records.length;
-        continue;
-      }
-      chat = "gone";
-    }
-    for (const record of records) {
-      report.checked++;
-      try {
-        if (await settleFromChat(deps, policy, record, chat, now)) report.settled++;
-      } catch {
-        report.errors++;
-      }
-    }
+  let after: StoredOperation | undefined;
+  for (let page = 0; page < (policy.maxPages ?? 1); page++) {
+    const pending = await deps.store.pendingBefore(before(policy.settleAfterMs), policy.batchSize, after);
+    await settlePage(deps, policy, pending, now, report);
+    if (pending.length < policy.batchSize) break;
+    after = pending.at(-1);
   }
 
   for (const record of await deps.store.outboxBefore(before(policy.outboxAfterMs), policy.batchSize)) {
@@ -94,6 +83,37 @@ async function giveUpAwaitedTraceId(
   const { awaiting_trace_id: _awaiting, ...kept } = record;
   const next = { ...kept, version: record.version + 1, updated_at: now.toISOString() };
   return (await deps.store.save(next, record.version)) === "saved" ? next : undefined;
+}
+
+/** One read of each chat, shared by all of its pending operations on the page. */
+async function settlePage(
+  deps: ReconcilerDeps,
+  policy: ReconcilerPolicy,
+  pending: StoredOperation[],
+  now: Date,
+  report: ReconcileReport,
+): Promise<void> {
+  for (const [chatId, records] of Map.groupBy(pending, (record) => record.chat_id)) {
+    let chat: LinqChat | "gone";
+    try {
+      chat = await deps.linq.getChat(chatId);
+    } catch (error) {
+      if (!(error instanceof LinqRefusal && error.code === LinqCode.notFound)) {
+        // One chat Linq cannot show now must not stop the others; the next run tries again.
+        report.errors += records.length;
+        continue;
+      }
+      chat = "gone";
+    }
+    for (const record of records) {
+      report.checked++;
+      try {
+        if (await settleFromChat(deps, policy, record, chat, now)) report.settled++;
+      } catch {
+        report.errors++;
+      }
+    }
+  }
 }
 
 async function settleFromChat(

@@ -212,6 +212,20 @@ describe("the indexes", () => {
     expect(open.map((r) => r.trace_id)).toEqual([older.trace_id, newer.trace_id]);
   });
 
+  it("pages through pending operations after a given one, even one settled since", async () => {
+    const chatId = randomUUID();
+    const old = ["2019-12-31T06:00:01.000Z", "2019-12-31T06:00:02.000Z", "2019-12-31T06:00:03.000Z"].map((at) =>
+      update(chatId, at),
+    );
+    for (const record of old) await store.create(record);
+    const first = await store.pendingBefore("2019-12-31T06:00:04.000Z", 2);
+    expect(first.map((r) => r.trace_id)).toEqual([old[0]!.trace_id, old[1]!.trace_id]);
+    // The page's last record settles before the next page is read: its position still holds.
+    await store.save(settlePart(old[1]!, "display_name", { status: "succeeded", at: T1, by: "webhook" })!, 1);
+    const second = await store.pendingBefore("2019-12-31T06:00:04.000Z", 2, first[1]);
+    expect(second.map((r) => r.trace_id)).toEqual([old[2]!.trace_id]);
+  });
+
   it("finds pending operations and unpublished outcomes through their sparse indexes", async () => {
     const chatId = randomUUID();
     const pending = update(chatId, "2020-01-01T00:00:00.000Z");

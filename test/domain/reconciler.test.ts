@@ -235,6 +235,20 @@ describe("one reconcile run", () => {
     expect(await world.store.get(OTHER_CHAT, fine)).toMatchObject({ status: "succeeded" });
   });
 
+  it("works through a backlog page by page, so newer operations are not starved behind the oldest page", async () => {
+    world.linq.answerGetChat(CHAT, unavailable(), unavailable(), unavailable());
+    for (let i = 0; i < 3; i++) await requestRemoval(CHAT, `+1555123000${i}`);
+    const newer = await requestRemoval(OTHER_CHAT);
+    chatWith([], OTHER_CHAT);
+    world.clock.advance(policy.settleAfterMs + SECOND);
+
+    // Pages of 2: the first page is CHAT's, which Linq cannot show; the second page still gets its turn.
+    const report = await reconcile(world, { ...policy, batchSize: 2, maxPages: 3 });
+
+    expect(report).toMatchObject({ checked: 1, settled: 1, errors: 3 });
+    expect(await world.store.get(OTHER_CHAT, newer)).toMatchObject({ status: "succeeded" });
+  });
+
   it("reads each chat once for all its pending operations", async () => {
     await requestRemoval(CHAT, "+15551230001");
     await requestRemoval(CHAT, "+15551230002");

@@ -125,9 +125,10 @@ export class InMemoryOperationStore implements OperationStore {
     return "saved";
   }
 
-  async pendingBefore(before: string, limit: number): Promise<StoredOperation[]> {
+  async pendingBefore(before: string, limit: number, after?: StoredOperation): Promise<StoredOperation[]> {
     return [...this.#records.values()]
       .filter((record) => record.status === "pending" && record.created_at < before)
+      .filter((record) => after === undefined || oldestFirst(record, after) > 0)
       .sort(oldestFirst)
       .slice(0, limit)
       .map((record) => structuredClone(record));
