@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { errorEnvelope, LinqCode, ServiceError, unauthorized } from "../domain/errors.ts";
+import { errorEnvelope, LinqCode, LinqUnavailable, ServiceError, unauthorized } from "../domain/errors.ts";
 import type { Answer } from "../domain/ports.ts";
 import { log } from "../log.ts";
 
@@ -28,14 +28,20 @@ export function toResult(answer: Answer, headers: Record<string, string> = {}): 
 export function errorFunnel(): Middleware {
   const errorFunnelOnError: Middleware["onError"] = (request) => {
     const error = toServiceError(request.error);
-    if (error.status >= 500) {
-      log.error("request failed", request.error, { route: request.event.routeKey, status: error.status });
-    }
+    const fields = { route: request.event.routeKey, status: error.status };
+    // Linq failing is an upstream condition to watch, not a bug of ours; anything else unexpected is.
+    if (request.error instanceof LinqUnavailable)
+      log.warn("Linq unavailable", { ...fields, cause: causeOf(request.error) });
+    else if (error.status >= 500) log.error("request failed", request.error, fields);
     const headers: Record<string, string> =
       error.retryAfter === undefined ? {} : { "retry-after": `${error.retryAfter}` };
     request.response = toResult({ status: error.status, body: errorEnvelope(error) }, headers);
   };
   return { name: "errorFunnel", onError: errorFunnelOnError };
+}
+
+function causeOf(error: Error): string | undefined {
+  return error.cause instanceof Error ? error.cause.message : undefined;
 }
 
 function toServiceError(error: unknown): ServiceError {
