@@ -16,7 +16,7 @@ export type { EventPattern } from "./pattern.ts";
 export type { BusEvent } from "./put-events.ts";
 export type { Subscription } from "./subscriptions.ts";
 export { matchesPattern } from "./pattern.ts";
-export { functionSubscriptions, localBusPortFromEnv } from "./subscriptions.ts";
+export { functionSubscriptions } from "./subscriptions.ts";
 
 export interface LocalBusOptions {
   /** 0 picks a free port. Default 0. */

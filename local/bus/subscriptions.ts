@@ -31,14 +31,3 @@ export function functionSubscriptions(
       : [],
   );
 }
-
-/** The contract's `LOCAL_BUS_PORT`, default 3002. */
-export function localBusPortFromEnv(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.LOCAL_BUS_PORT;
-  if (raw === undefined || raw === "") return 3002;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`LOCAL_BUS_PORT must be a port number (0-65535), got ${JSON.stringify(raw)}`);
-  }
-  return port;
-}

@@ -4,7 +4,6 @@ import { REQUEST_DELIVERY, requestPattern, type RequestDetailType } from "../../
 import { functions } from "../../src/definitions/functions.ts";
 import {
   functionSubscriptions,
-  localBusPortFromEnv,
   startLocalBus,
   type BusEvent,
   type LocalBus,
@@ -310,11 +309,5 @@ describe("startLocalBus", () => {
         subscriptions: [{ name: "Typo", pattern: { "detail-type": "x" } as never, deliver: async () => {} }],
       }),
     ).rejects.toThrow(/Typo.*detail-type must be an array/);
-  });
-
-  it("reads LOCAL_BUS_PORT with the contract's default", () => {
-    expect(localBusPortFromEnv({})).toBe(3002);
-    expect(localBusPortFromEnv({ LOCAL_BUS_PORT: "4002" })).toBe(4002);
-    expect(() => localBusPortFromEnv({ LOCAL_BUS_PORT: "http" })).toThrow(/LOCAL_BUS_PORT/);
   });
 });
