@@ -1,4 +1,4 @@
-import { operationStore } from "../src/app.ts";
+import { operationStore } from "../src/app/dynamodb.ts";
 import { readServiceTokens } from "../src/config.ts";
 import { getOperation } from "../src/domain/operation-queries.ts";
 import { parseChatId, parseTraceId } from "../src/domain/validation.ts";

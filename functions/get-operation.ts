@@ -1,4 +1,4 @@
-import { operationStore } from "../src/app.ts";
+import { operationStore } from "../src/app/dynamodb.ts";
 import { readServiceTokens } from "../src/config.ts";
 import { getOperationByTraceId } from "../src/domain/operation-queries.ts";
 import { parseTraceId } from "../src/domain/validation.ts";

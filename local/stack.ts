@@ -15,6 +15,7 @@ import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
 import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapter.ts";
+import { pollStream, type StreamPoller } from "./streams.ts";
 import { LOCAL_WEBHOOK_SECRET, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
 
 export const DEFAULT_API_TOKEN = "local-dev-token";
@@ -53,6 +54,8 @@ export interface LocalStack {
   dynamodbEndpoint: string;
   tables: { operations: string; ledger: string };
   reconcileNow(): Promise<unknown>;
+  /** Resolves once every record change so far has reached the outcome publisher. */
+  published(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,7 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     await createTable(client, operationsTable, tables.operations);
     await createTable(client, ledgerTable, tables.ledger);
-    client.destroy();
+    stoppers.push(async () => client.destroy());
 
     const apiToken = options.apiToken ?? DEFAULT_API_TOKEN;
     const webhookSecret = options.webhookSecret ?? LOCAL_WEBHOOK_SECRET;
@@ -130,12 +133,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      DYNAMODB_ENDPOINT: dynamodbEndpoint,
+      // The AWS SDK (and the AWS CLI) read their endpoints from these by themselves.
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.url,
+      AWS_ENDPOINT_URL_SQS: bus.url,
       OPERATIONS_TABLE: tables.operations,
       LEDGER_TABLE: tables.ledger,
-      EVENT_BUS_ENDPOINT: bus.url,
       EVENT_BUS_NAME: LOCAL_BUS_NAME,
-      SQS_ENDPOINT: bus.url,
       REQUEST_DLQ_URL: `${bus.url}/000000000000/${LOCAL_DLQ_NAME}`,
       LINQ_API_V3_API_KEY: options.realLinq?.apiKey ?? "sandbox-key",
       LINQ_API_V3_BASE_URL: options.realLinq?.baseURL ?? sandbox?.url ?? "",
@@ -157,6 +161,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
 
+    const streams: StreamPoller[] = [];
+    for (const definition of functions as readonly FunctionDefinition[]) {
+      if (definition.streamOf !== "operations") continue;
+      const stream = await pollStream({
+        endpoint: dynamodbEndpoint,
+        client,
+        tableName: tables.operations,
+        deliver: async (event) => {
+          await invoke(definition.name, event);
+        },
+        log: (line) => log(`stream: ${line}`),
+      });
+      stoppers.push(() => stream.stop());
+      streams.push(stream);
+    }
+    const published = async () => {
+      await Promise.all(streams.map((stream) => stream.drained()));
+    };
+
     const reconcileNow = () => invoke("Reconciler", {});
     if (options.reconcileEveryMs > 0) {
       let running = false;
@@ -170,7 +193,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(async () => clearInterval(timer));
     }
 
-    return { url, apiToken, sandbox, bus, dynamodbEndpoint, tables, reconcileNow, stop };
+    return { url, apiToken, sandbox, bus, dynamodbEndpoint, tables, reconcileNow, published, stop };
   } catch (error) {
     await stop();
     throw error;

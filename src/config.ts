@@ -34,32 +34,12 @@ function seconds(env: Env, name: string, fallback: number): number {
   return value;
 }
 
-export interface AwsConfig {
-  region: string;
-  /** Set only locally: DynamoDB Local and the local bus. */
-  dynamodbEndpoint?: string;
-  eventBridgeEndpoint?: string;
-  sqsEndpoint?: string;
-}
-
-export function readAwsConfig(env: Env): AwsConfig {
-  const config: AwsConfig = { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1" };
-  if (env.DYNAMODB_ENDPOINT) config.dynamodbEndpoint = env.DYNAMODB_ENDPOINT;
-  if (env.EVENT_BUS_ENDPOINT) config.eventBridgeEndpoint = env.EVENT_BUS_ENDPOINT;
-  if (env.SQS_ENDPOINT) config.sqsEndpoint = env.SQS_ENDPOINT;
-  return config;
-}
-
 export function readOperationsTable(env: Env): string {
   return required(env, "OPERATIONS_TABLE");
 }
 
-/** Only functions that write deliveries, idempotency keys or chat changes have the ledger (see their access flags). */
-export function readLedgerTable(env: Env): string | undefined {
-  return env.LEDGER_TABLE?.trim() || undefined;
-}
-
-export function requireLedgerTable(env: Env): string {
+/** Only the functions that take idempotency keys have the ledger (see their access flags). */
+export function readLedgerTable(env: Env): string {
   return required(env, "LEDGER_TABLE");
 }
 
@@ -92,27 +72,42 @@ export function readDeadLetterQueueUrl(env: Env): string {
   return required(env, "REQUEST_DLQ_URL");
 }
 
+/** How long a settled record or kept event stays in view of new evidence (a redelivery, a late second event). */
+export function readWatchWindowMs(env: Env): number {
+  return seconds(env, "WATCH_WINDOW_SECONDS", 3600) * 1000;
+}
+
 export interface ReconcilerConfig {
   settleAfterMs: number;
-  failAfterMs: number;
-  abandonAwaitingAfterMs: number;
-  outboxAfterMs: number;
+  failAfterMs: { "chat.update": number; "participant.remove": number };
   batchSize: number;
   maxPages: number;
+  concurrency: number;
 }
 
 /**
- * Defaults fit Linq: outcomes usually arrive within seconds to a few minutes. `npm start` shortens them so a failed
- * removal shows up as failed while you watch.
+ * Defaults fit Linq: outcomes usually arrive within seconds to minutes, and Linq retries a webhook for about 25
+ * minutes, so nothing is concluded from its absence before 30. `npm start` shortens them so a failed removal shows up
+ * as failed while you watch.
  */
 export function readReconcilerConfig(env: Env): ReconcilerConfig {
-  return {
+  const failAfter = seconds(env, "RECONCILE_FAIL_AFTER_SECONDS", 1800);
+  const config = {
     settleAfterMs: seconds(env, "RECONCILE_AFTER_SECONDS", 120) * 1000,
-    failAfterMs: seconds(env, "RECONCILE_FAIL_AFTER_SECONDS", 900) * 1000,
-    abandonAwaitingAfterMs: seconds(env, "RECONCILE_ABANDON_AFTER_SECONDS", 300) * 1000,
-    outboxAfterMs: seconds(env, "RECONCILE_OUTBOX_AFTER_SECONDS", 60) * 1000,
+    failAfterMs: {
+      "chat.update": seconds(env, "RECONCILE_FAIL_UPDATE_AFTER_SECONDS", failAfter) * 1000,
+      "participant.remove": seconds(env, "RECONCILE_FAIL_REMOVAL_AFTER_SECONDS", failAfter) * 1000,
+    },
     batchSize: 100,
-    // 20 pages of 100 operations, each page one Linq read per chat: well inside the reconciler's 300 s.
+    // 20 pages of 100 operations, each page one Linq read per chat.
     maxPages: 20,
+    concurrency: 4,
   };
+  const window = readWatchWindowMs(env);
+  const longest = Math.max(...Object.values(config.failAfterMs));
+  // A record must still be in view when the reconciler weighs the chat's later changes against it.
+  if (window < longest) {
+    throw new ConfigError(`WATCH_WINDOW_SECONDS (${window / 1000}) must be at least the longest fail-after deadline`);
+  }
+  return config;
 }

@@ -1,17 +1,19 @@
 /**
  * Linq, through the official `@linqapp/sdk`, with our own retry policy instead of the SDK's.
  *
- * The SDK's defaults do not fit us: it retries 409 (Linq's 1006 and 2013 are permanent) and waits 60 s per attempt,
- * far past API Gateway's 30 s. So the SDK makes single attempts (`maxRetries: 0`), and this module decides:
- * 429 waits for `Retry-After`; 5xx and network errors back off, capped and jittered; every 1xxx/2xxx refusal is final.
+ * The SDK's defaults do not fit us: it retries every 409 (Linq's 1006 and 2013 are permanent) and waits 60 s per
+ * attempt, far past API Gateway's 30 s. So the SDK makes single attempts (`maxRetries: 0`), and this module decides:
+ * 429 waits for `Retry-After`; 408, 409/2009 (the chat is still being created), 5xx and network errors back off,
+ * capped and jittered; `x-should-retry` overrides either way, as the SDK itself obeys it; every other refusal is final.
  * All of it inside one deadline, so an HTTP caller gets an answer before API Gateway gives up.
  *
+ * Every answer's `X-Trace-ID` is kept (errors included): a webhook may carry it, tying the event to the exact call.
  * Linq's answers are validated here: nothing unchecked from Linq reaches the domain.
  */
 import LinqAPIV3, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@linqapp/sdk";
 import { LinqRefusal, LinqUnavailable, LinqCode } from "../domain/errors.ts";
 import type { ChatUpdateRequest } from "../domain/operation.ts";
-import type { LinqApi, LinqChat } from "../domain/ports.ts";
+import type { LinqAnswer, LinqApi, LinqChat, LinqHandle } from "../domain/ports.ts";
 
 export interface RetryPolicy {
   /** Total time for one operation, every attempt and wait included. */
@@ -34,7 +36,14 @@ export interface LinqClientOptions {
   now?: () => number;
 }
 
-type Attempt<T> = (timeoutMs: number) => Promise<T>;
+type Attempt<T> = (timeoutMs: number) => Promise<{ data: T; response: Response }>;
+
+const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function traceIdOf(headers: { get(name: string): string | null } | undefined): string | undefined {
+  const value = headers?.get("x-trace-id") ?? undefined;
+  return value !== undefined && TRACE_ID.test(value) ? value : undefined;
+}
 
 export class LinqClient implements LinqApi {
   readonly #sdk: LinqAPIV3;
@@ -51,44 +60,57 @@ export class LinqClient implements LinqApi {
     this.#now = options.now ?? Date.now;
   }
 
-  async updateChat(chatId: string, request: ChatUpdateRequest): Promise<{ chat_id: string; status: string }> {
-    const body = await this.#withRetries((timeout) => this.#sdk.chats.update(chatId, request, { timeout }), false);
-    const answer = objectOf(body);
-    return { chat_id: stringOr(answer.chat_id, chatId), status: stringOr(answer.status, "pending") };
+  async updateChat(chatId: string, request: ChatUpdateRequest): Promise<LinqAnswer<Record<string, unknown>>> {
+    const { data, traceId } = await this.#withRetries(
+      (timeout) => this.#sdk.chats.update(chatId, request, { timeout }).withResponse(),
+      false,
+    );
+    const answer = objectOf(data);
+    const body = { chat_id: stringOr(answer.chat_id, chatId), status: stringOr(answer.status, "pending") };
+    return traceId === undefined ? { body } : { body, traceId };
   }
 
-  async removeParticipant(
-    chatId: string,
-    handle: string,
-  ): Promise<{ message: string; status: string; trace_id?: string }> {
-    const body = await this.#withRetries(
-      (timeout) => this.#sdk.chats.participants.remove(chatId, { handle }, { timeout }),
+  async removeParticipant(chatId: string, handle: string): Promise<LinqAnswer<Record<string, unknown>>> {
+    const { data, traceId } = await this.#withRetries(
+      (timeout) => this.#sdk.chats.participants.remove(chatId, { handle }, { timeout }).withResponse(),
       true,
     );
-    const answer = objectOf(body);
-    const traceId = answer.trace_id;
-    if (traceId !== undefined && (typeof traceId !== "string" || !/^[A-Za-z0-9._:-]{1,128}$/.test(traceId))) {
-      throw unexpected("a removal answer with an unusable trace_id");
+    const answer = objectOf(data);
+    const bodyTraceId = answer.trace_id ?? traceId;
+    if (bodyTraceId !== undefined && (typeof bodyTraceId !== "string" || !TRACE_ID.test(bodyTraceId))) {
+      throw unexpected("a removal answer with an unusable trace_id", traceId);
     }
-    return {
+    const body = {
       message: stringOr(answer.message, "Participant removal queued"),
       status: stringOr(answer.status, "accepted"),
-      ...(traceId === undefined ? {} : { trace_id: traceId }),
+      ...(bodyTraceId === undefined ? {} : { trace_id: bodyTraceId }),
     };
+    return traceId === undefined ? { body } : { body, traceId };
   }
 
   async getChat(chatId: string): Promise<LinqChat> {
-    const chat = objectOf(await this.#withRetries((timeout) => this.#sdk.chats.retrieve(chatId, { timeout }), false));
-    if (typeof chat.id !== "string" || !Array.isArray(chat.handles)) throw unexpected("a chat without id or handles");
+    const { data, traceId } = await this.#withRetries(
+      (timeout) => this.#sdk.chats.retrieve(chatId, { timeout }).withResponse(),
+      false,
+    );
+    const chat = objectOf(data);
+    if (typeof chat.id !== "string" || !Array.isArray(chat.handles)) {
+      throw unexpected("a chat without id or handles", traceId);
+    }
     return {
       id: chat.id,
       display_name: typeof chat.display_name === "string" ? chat.display_name : null,
       group_chat_icon: typeof chat.group_chat_icon === "string" ? chat.group_chat_icon : null,
-      handles: chat.handles.map((entry) => {
+      updated_at: timestampOrNull(chat.updated_at),
+      handles: chat.handles.map((entry): LinqHandle => {
         const handle = objectOf(entry);
-        if (typeof handle.handle !== "string") throw unexpected("a chat handle without its handle");
+        if (typeof handle.handle !== "string") throw unexpected("a chat handle without its handle", traceId);
         const status = handle.status === "active" || handle.status === "left" || handle.status === "removed";
-        return { handle: handle.handle, status: status ? (handle.status as "active" | "left" | "removed") : null };
+        return {
+          handle: handle.handle,
+          status: status ? (handle.status as LinqHandle["status"]) : null,
+          joined_at: timestampOrNull(handle.joined_at),
+        };
       }),
     };
   }
@@ -98,7 +120,7 @@ export class LinqClient implements LinqApi {
    * first attempt worked (the participant is gone). Such a refusal proves nothing, so it becomes "unknown" and the
    * reconciler reads the chat to decide.
    */
-  async #withRetries<T>(attempt: Attempt<T>, ambiguousRetryRefusal: boolean): Promise<T> {
+  async #withRetries<T>(attempt: Attempt<T>, ambiguousRetryRefusal: boolean): Promise<{ data: T; traceId?: string }> {
     const deadline = this.#now() + this.#policy.deadlineMs;
     let ambiguous = false;
     let last: LinqUnavailable | undefined;
@@ -106,16 +128,20 @@ export class LinqClient implements LinqApi {
       const remaining = deadline - this.#now();
       if (remaining <= 0) break;
       try {
-        return await attempt(Math.min(this.#policy.attemptTimeoutMs, remaining));
+        const { data, response } = await attempt(Math.min(this.#policy.attemptTimeoutMs, remaining));
+        const traceId = traceIdOf(response.headers);
+        return traceId === undefined ? { data } : { data, traceId };
       } catch (error) {
         const verdict = classify(error);
+        const traceId = error instanceof APIError ? traceIdOf(error.headers) : undefined;
+        const trace = traceId === undefined ? {} : { traceId };
         if (verdict.kind === "refused") {
-          if (ambiguous && ambiguousRetryRefusal) throw new LinqUnavailable("unavailable", { cause: error });
+          if (ambiguous && ambiguousRetryRefusal) throw new LinqUnavailable("unavailable", { cause: error, ...trace });
           throw verdict.refusal;
         }
-        if (verdict.kind === "misconfigured") throw new LinqUnavailable("unavailable", { cause: error });
+        if (verdict.kind === "misconfigured") throw new LinqUnavailable("unavailable", { cause: error, ...trace });
         ambiguous = true;
-        last = new LinqUnavailable(verdict.kind === "timeout" ? "timeout" : "unavailable", { cause: error });
+        last = new LinqUnavailable(verdict.kind === "timeout" ? "timeout" : "unavailable", { cause: error, ...trace });
         // No attempt follows the last one, so nothing to wait for: the caller gets its answer now.
         if (n === this.#policy.maxAttempts) break;
         const wait = verdict.retryAfterMs ?? this.#backoff(n);
@@ -144,19 +170,25 @@ function classify(error: unknown): Verdict {
   if (error instanceof APIConnectionError) return { kind: "transient" };
   if (!(error instanceof APIError) || error.status === undefined) throw error;
   const status = error.status;
-  if (status === 429) {
-    const retryAfterMs = retryAfter(error);
-    return retryAfterMs === undefined ? { kind: "transient" } : { kind: "transient", retryAfterMs };
-  }
-  if (status >= 500) return { kind: "transient" };
   const body = objectOf(objectOf(error.error).error);
   const code = typeof body.code === "number" ? body.code : fallbackCode(status);
   const message =
     typeof body.message === "string" && body.message.length > 0 ? body.message : `Linq answered ${status}`;
-  // Linq's own 401/403 means *our* Linq key is wrong: the caller's token was fine, so they must not read it as theirs,
-  // and retrying cannot help.
-  if (status === 401 || status === 403) return { kind: "misconfigured" };
-  return { kind: "refused", refusal: new LinqRefusal(status, code, message) };
+  const refusal = new LinqRefusal(status, code, message, traceIdOf(error.headers));
+  // Linq's own 401 means *our* Linq key is wrong: the caller's token was fine, so they must not read it as theirs,
+  // and retrying cannot help. A 403 (2005) refuses one resource, not the key: Linq's answer to pass on.
+  if (status === 401) return { kind: "misconfigured" };
+  const told = error.headers?.get("x-should-retry");
+  if (told === "false") return { kind: "refused", refusal };
+  const retryAfterMs = retryAfter(error);
+  const transient =
+    told === "true" ||
+    status === 408 ||
+    status === 429 ||
+    status >= 500 ||
+    (status === 409 && code === LinqCode.chatBeingCreated);
+  if (!transient) return { kind: "refused", refusal };
+  return retryAfterMs === undefined ? { kind: "transient" } : { kind: "transient", retryAfterMs };
 }
 
 function retryAfter(error: APIError): number | undefined {
@@ -182,6 +214,13 @@ function stringOr(value: unknown, fallback: string): string {
   return typeof value === "string" && value.length > 0 ? value : fallback;
 }
 
-function unexpected(what: string): LinqUnavailable {
-  return new LinqUnavailable("unavailable", { cause: new Error(`Linq answered ${what}`) });
+function unexpected(what: string, traceId: string | undefined): LinqUnavailable {
+  return new LinqUnavailable("unavailable", {
+    cause: new Error(`Linq answered ${what}`),
+    ...(traceId === undefined ? {} : { traceId }),
+  });
+}
+
+function timestampOrNull(value: unknown): string | null {
+  return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null;
 }

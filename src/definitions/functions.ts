@@ -13,6 +13,8 @@ export interface FunctionAccess {
   readonly ledger?: TableAccess;
   /** events:PutEvents on the project's bus. */
   readonly publish?: boolean;
+  /** Reads the operations table's stream. */
+  readonly stream?: boolean;
   /** Calls Linq, so it needs the Linq API key. */
   readonly linq?: boolean;
   /** Verifies Linq's webhook signatures, so it needs the signing secret(s). */
@@ -41,6 +43,8 @@ export interface FunctionDefinition {
   readonly subscribesTo?: string;
   /** EventBridge Scheduler expression. */
   readonly schedule?: string;
+  /** Invoked with batches of the operations table's stream. */
+  readonly streamOf?: "operations";
 }
 
 /** Linq's and our own HTTP calls must finish inside API Gateway's 30 s. */
@@ -53,7 +57,7 @@ export const functions = [
     description: "PUT /v3/chats/{chatId}: update a chat's display name or icon through Linq and track it",
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "PUT", path: "/v3/chats/{chatId}" },
-    access: { operations: "write", ledger: "write", publish: true, linq: true, serviceTokens: true },
+    access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
   },
   {
     name: "RemoveParticipant",
@@ -61,7 +65,7 @@ export const functions = [
     description: "DELETE /v3/chats/{chatId}/participants: remove a participant through Linq and track it",
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "DELETE", path: "/v3/chats/{chatId}/participants" },
-    access: { operations: "write", ledger: "write", publish: true, linq: true, serviceTokens: true },
+    access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
   },
   {
     name: "GetChatOperation",
@@ -93,7 +97,7 @@ export const functions = [
     description: "POST /webhooks/linq: verify Linq's signed deliveries and settle the operations they belong to",
     timeout: 10,
     http: { method: "POST", path: "/webhooks/linq" },
-    access: { operations: "write", ledger: "write", publish: true, webhookSecret: true },
+    access: { operations: "write", webhookSecret: true },
   },
   {
     name: "OnChatUpdateRequested",
@@ -101,7 +105,7 @@ export const functions = [
     description: "chat.update.requested on the bus: the same update as the HTTP route",
     timeout: 60,
     subscribesTo: "chat.update.requested",
-    access: { operations: "write", ledger: "write", publish: true, linq: true },
+    access: { operations: "write", ledger: "write", linq: true },
   },
   {
     name: "OnParticipantRemoveRequested",
@@ -109,15 +113,23 @@ export const functions = [
     description: "participant.remove.requested on the bus: the same removal as the HTTP route",
     timeout: 60,
     subscribesTo: "participant.remove.requested",
-    access: { operations: "write", ledger: "write", publish: true, linq: true },
+    access: { operations: "write", ledger: "write", linq: true },
   },
   {
     name: "Reconciler",
     handler: "functions/reconcile.handler",
-    description: "Settles operations whose outcome never arrived by reading the chat from Linq; drains the outbox",
+    description: "Settles operations whose outcome never arrived by reading the chat from Linq",
     timeout: 300,
     schedule: "rate(5 minutes)",
-    access: { operations: "write", publish: true, linq: true },
+    access: { operations: "write", linq: true },
+  },
+  {
+    name: "PublishOutcomes",
+    handler: "functions/publish-outcomes.handler",
+    description: "Puts operation.succeeded / operation.failed on the bus for each record the stream shows settling",
+    timeout: 60,
+    streamOf: "operations",
+    access: { stream: true, publish: true },
   },
 ] as const satisfies readonly FunctionDefinition[];
 

@@ -10,6 +10,8 @@ export type AttributeType = "string" | "number";
 export interface IndexDefinition {
   readonly hashKey: string;
   readonly rangeKey?: string;
+  /** What the index holds besides keys: `all` attributes (the default) or `keys` only. */
+  readonly projection?: "all" | "keys";
 }
 
 export interface TableDefinition {
@@ -18,53 +20,59 @@ export interface TableDefinition {
   /** Every attribute used by a key or an index, and nothing else (DynamoDB's rule). */
   readonly fields: Readonly<Record<string, AttributeType>>;
   readonly primaryIndex: IndexDefinition;
-  /** Global secondary indexes, all projecting ALL attributes. */
+  /** Global secondary indexes: eventually consistent, across partitions. */
   readonly globalIndexes: Readonly<Record<string, IndexDefinition>>;
+  /** Local secondary indexes: the table's partition key, another sort key, readable strongly consistent. */
+  readonly localIndexes?: Readonly<Record<string, { readonly rangeKey: string }>>;
+  /** A stream of every change, with the item before and after. */
+  readonly stream?: "new-and-old-images";
   /** Attribute holding an epoch-seconds expiry; DynamoDB deletes the item some time after it passes. */
   readonly ttl?: string;
 }
 
 /**
- * Every operation's status record, keyed by chat_id and trace_id (the contract's key).
+ * Every operation's status record, and the events kept against its chat, in the chat's partition.
  *
- * - `byTraceId` answers `GET /v3/operations/{traceId}`: trace ids are unique, so the index holds one item per key.
- * - `byChatNewest` lists a chat's operations newest first: `created_key` is `${created_at}#${trace_id}`, so the sort is by
- *   creation time and ties cannot collide. The primary sort key (trace_id) cannot give that order: Linq's trace ids are
- *   not time-ordered.
- * - `byPendingSince` is sparse: only pending operations carry `pending_since`, so the reconciler reads exactly the
- *   unsettled ones, oldest first, without a scan. `pending_shard` is a constant bucket today (one partition); it is
- *   the place to spread load if pending operations ever outgrow a partition.
- * - `byOutbox` is sparse too: a settled operation whose outcome event is not yet on the bus carries `outbox_since`.
- *   It is the outbox the reconciler drains when a function died between the write and the publish.
+ * - Key: `chat_id` and `id`: an operation's own id (`op#…`), fixed at creation, or a kept event's (`event#…`). The
+ *   public `trace_id` is an attribute, so a removal takes Linq's trace id without being renamed.
+ * - `byChatTraceId` (local) answers `GET /v3/chats/{chatId}/operations/{traceId}`, strongly consistent.
+ * - `byChatNewest` (local) lists a chat's operations newest first: `created_key` is `${created_at}#${id}`.
+ * - `byWatch` (local, sparse) is what a webhook or the reconciler weighs evidence against, strongly consistent: open
+ *   operations and unresolved events carry `watch_until` = "open", the rest the moment the watch window ends after
+ *   their last change. A query for `watch_until > now` reads those and nothing of the chat's older history.
+ * - `byTraceId` answers `GET /v3/operations/{traceId}`: it finds the key, the table gives the current record.
+ * - `byPendingSince` (sparse) is the reconciler's backlog: only pending operations carry `pending_since`, oldest first.
+ *   `pending_shard` is a constant bucket today (one partition), the place to spread load if that is ever needed.
+ * - The stream publishes outcomes: the change that moves a record to a terminal state (see domain/outcomes.ts).
  */
 export const operationsTable = {
   name: "Operations",
   fields: {
     chat_id: "string",
+    id: "string",
     trace_id: "string",
     created_key: "string",
+    watch_until: "string",
     pending_shard: "string",
     pending_since: "string",
-    outbox_shard: "string",
-    outbox_since: "string",
   },
-  primaryIndex: { hashKey: "chat_id", rangeKey: "trace_id" },
+  primaryIndex: { hashKey: "chat_id", rangeKey: "id" },
+  localIndexes: {
+    byChatTraceId: { rangeKey: "trace_id" },
+    byChatNewest: { rangeKey: "created_key" },
+    byWatch: { rangeKey: "watch_until" },
+  },
   globalIndexes: {
-    byTraceId: { hashKey: "trace_id" },
-    byChatNewest: { hashKey: "chat_id", rangeKey: "created_key" },
+    byTraceId: { hashKey: "trace_id", projection: "keys" },
     byPendingSince: { hashKey: "pending_shard", rangeKey: "pending_since" },
-    byOutbox: { hashKey: "outbox_shard", rangeKey: "outbox_since" },
   },
+  stream: "new-and-old-images",
   ttl: "expires_at",
 } as const satisfies TableDefinition;
 
 /**
- * Short-lived facts that make deliveries idempotent and keep what Linq told us that belongs to no operation:
- * - `idempotency#<scope>#<key>`: the first answer to an `Idempotency-Key` (24 h);
- * - `webhook#<webhook-id>`: a Linq delivery already applied (kept past Linq's retry horizon of days);
- * - `event#<id>`: an EventBridge request already run;
- * - `chat#<chat_id>` with sort `event#<created_at>#<event_id>`: a change to a chat that matched no request
- *   (a person renamed the group on their phone).
+ * Idempotency keys: `idempotency#<door>#<key>` bound to the operation it started (chat and id), for 24 h. The
+ * operation itself holds the answer to replay.
  */
 export const ledgerTable = {
   name: "Ledger",

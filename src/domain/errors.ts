@@ -13,6 +13,8 @@ export const LinqCode = {
   rateLimited: 1007,
   notFound: 2001,
   unauthorized: 2004,
+  accessDenied: 2005,
+  chatBeingCreated: 2009,
   chatUnavailable: 2013,
   internal: 3006,
 } as const;
@@ -32,13 +34,24 @@ export class ServiceError extends Error {
   readonly code: number;
   /** Seconds, for 429 and 503: becomes a `Retry-After` header. */
   readonly retryAfter?: number;
+  /**
+   * Whether the same request again can change the answer: becomes `x-should-retry`, which the official Linq client
+   * obeys, so a client pointed at us does not retry what cannot succeed (and record it again).
+   */
+  readonly shouldRetry: boolean;
 
-  constructor(status: number, code: number, message: string, options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    status: number,
+    code: number,
+    message: string,
+    options?: { cause?: unknown; retryAfter?: number; shouldRetry?: boolean },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ServiceError";
     this.status = status;
     this.code = code;
     if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
+    this.shouldRetry = options?.shouldRetry ?? status >= 500;
   }
 }
 
@@ -59,9 +72,13 @@ export function unauthorized(): ServiceError {
  * Retrying cannot help, so nothing retries it.
  */
 export class LinqRefusal extends ServiceError {
-  constructor(status: number, code: number, message: string) {
-    super(status, code, message);
+  /** The `X-Trace-ID` of Linq's answer. */
+  readonly traceId: string | undefined;
+
+  constructor(status: number, code: number, message: string, traceId?: string) {
+    super(status, code, message, { shouldRetry: false });
     this.name = "LinqRefusal";
+    this.traceId = traceId;
   }
 }
 
@@ -70,7 +87,10 @@ export class LinqRefusal extends ServiceError {
  * pending and the reconciler finds out by reading the chat.
  */
 export class LinqUnavailable extends ServiceError {
-  constructor(kind: "timeout" | "unavailable", options?: { cause?: unknown; retryAfter?: number }) {
+  /** The `X-Trace-ID` of Linq's last answer, when one came. */
+  readonly traceId: string | undefined;
+
+  constructor(kind: "timeout" | "unavailable", options?: { cause?: unknown; retryAfter?: number; traceId?: string }) {
     super(
       kind === "timeout" ? 504 : 502,
       LinqCode.internal,
@@ -78,7 +98,45 @@ export class LinqUnavailable extends ServiceError {
       options,
     );
     this.name = "LinqUnavailable";
+    this.traceId = options?.traceId;
   }
+}
+
+/** The same key with another request, or while its first request still runs: a 409 either way. */
+export class IdempotencyConflict extends ServiceError {
+  readonly reason: "mismatch" | "in-progress";
+
+  constructor(reason: "mismatch" | "in-progress", retryAfter?: number) {
+    super(
+      409,
+      LinqCode.invalidParameter,
+      reason === "mismatch"
+        ? "Idempotency-Key was already used with a different request"
+        : "A request with this Idempotency-Key is still in progress",
+      { shouldRetry: reason === "in-progress", ...(retryAfter === undefined ? {} : { retryAfter }) },
+    );
+    this.name = "IdempotencyConflict";
+    this.reason = reason;
+  }
+}
+
+/** A cursor this service did not hand out, or not for this list. */
+export class InvalidCursor extends ServiceError {
+  constructor() {
+    super(400, LinqCode.invalidParameter, "cursor is not valid for this list");
+    this.name = "InvalidCursor";
+  }
+}
+
+/** A chat so busy that one event kept losing the race to write: Linq retries it, nothing is lost. */
+export class Contention extends ServiceError {
+  constructor(chatId: string) {
+    super(503, LinqCode.internal, "The chat is busy, retry shortly", { retryAfter: 1, shouldRetry: true });
+    this.name = "Contention";
+    this.chatId = chatId;
+  }
+
+  readonly chatId: string;
 }
 
 /** Linq's error envelope. The only place its shape is written. */

@@ -1,9 +1,9 @@
 /**
  * The operation record and the only ways it may change. Pure functions: the store decides nothing, it only persists
- * what these return under a version check, so "never backwards, never out of a terminal state" lives here, once.
+ * what these return under a version check it owns, so "never backwards, never out of a terminal state" lives here, once.
  */
-
-import { LinqCode } from "./errors.ts";
+import { errorEnvelope, LinqCode, type LinqRefusal } from "./errors.ts";
+import type { Answer } from "./ports.ts";
 
 export type OperationKind = "chat.update" | "participant.remove";
 export type OperationStatus = "pending" | "succeeded" | "failed";
@@ -12,8 +12,16 @@ export type UpdatePart = "display_name" | "group_chat_icon";
 /** The parts an operation waits on: an update's one or two fields, or the removal itself. */
 export type Part = UpdatePart | "participant";
 export type PartStatus = "pending" | "succeeded" | "failed";
-/** Who settled a part: a Linq webhook, the reconciler reading the chat, or Linq's immediate answer. */
-export type Settler = "webhook" | "reconciler" | "linq";
+/**
+ * Who settled a part: a Linq webhook, the reconciler reading the chat, Linq's immediate answer, or this service
+ * refusing a request event it could never run.
+ */
+export type Settler = "webhook" | "reconciler" | "linq" | "service";
+/**
+ * What a settled part rests on. `proven`: an event naming it (its trace id, or our line reporting our value), Linq's own
+ * refusal, or the chat showing the change. `inferred`: by elimination, by a later change, or by deadline.
+ */
+export type Basis = "proven" | "inferred";
 
 export const UPDATE_PARTS: readonly UpdatePart[] = ["display_name", "group_chat_icon"];
 
@@ -26,13 +34,69 @@ export interface ParticipantRemoveRequest {
   handle: string;
 }
 
+/** Who Linq says made a change: `is_me` is our own line. `null` when Linq said nobody; absent when it said nothing. */
+export interface ChangedBy {
+  handle: string;
+  is_me: boolean;
+}
+
+/** One fact an outcome rests on, kept on the record as it was seen. */
+export type Evidence =
+  | {
+      source: "webhook";
+      event_id: string;
+      event_type: string;
+      /** The delivery's `webhook-id`: Linq names it and `event_id` as the key of a redelivery. */
+      webhook_id?: string;
+      /** The envelope's trace id, and whether it equals one of this operation's Linq trace ids. */
+      trace_id?: string;
+      /** `new_value` of a change, or the removed handle. */
+      value?: string | null;
+      changed_by?: ChangedBy | null;
+      error_code?: number;
+      /** When Linq says it happened. */
+      at: string;
+      /** When we learned it. */
+      received_at: string;
+      /** How the event was tied to this operation. */
+      matched_by?: "trace_id" | "value" | "handle" | "elimination" | "late";
+    }
+  | {
+      source: "reconciler";
+      /** What the chat showed when read, as far as this part is concerned. */
+      read: {
+        display_name?: string | null;
+        group_chat_icon?: string | null;
+        handle_status?: string | null;
+        joined_at?: string | null;
+        updated_at?: string | null;
+        refused?: { status: number; code: number };
+      };
+      conclusion: string;
+      at: string;
+    }
+  | { source: "linq" | "service"; status: number; code: number; trace_id?: string; at: string };
+
 export interface PartResult {
   status: PartStatus;
   settled_at?: string;
   settled_by?: Settler;
-  /** Linq's error code when the part failed (4001 delivery failed, 3007 retries exhausted, ...). */
+  basis?: Basis;
+  /** Linq's error code when the part failed (4001 delivery failed, 3007 retries exhausted, ...), or ours (9xxx). */
   error_code?: number;
   reason?: string;
+  /** Every fact seen about this part, the ones that arrived after it settled included. */
+  evidence?: Evidence[];
+}
+
+/** One call to Linq for this operation. */
+export interface LinqAttempt {
+  at: string;
+  /** `accepted`: Linq did the request; `refused`: Linq said no for good; `unknown`: no answer, it may have. */
+  result: "accepted" | "refused" | "unknown";
+  /** Linq's `X-Trace-ID` of this call, when an answer came. */
+  trace_id?: string;
+  status?: number;
 }
 
 export interface OperationError {
@@ -53,6 +117,8 @@ interface RecordBase {
   updated_at: string;
   completed_at?: string;
   error?: OperationError;
+  /** Every call made to Linq for it: Linq may have done the request once per accepted or unknown attempt. */
+  linq_attempts: LinqAttempt[];
 }
 
 export interface ChatUpdateRecord extends RecordBase {
@@ -69,15 +135,18 @@ export interface ParticipantRemoveRecord extends RecordBase {
 export type OperationRecord = ChatUpdateRecord | ParticipantRemoveRecord;
 
 /**
- * A record as stored: the public record plus what the service needs to write it safely.
- * - `version` is the optimistic lock every save is conditioned on.
- * - `awaiting_trace_id` marks a removal written before Linq named its trace id (see operations-service).
- * - `outbox_since` marks a settled operation whose outcome event has not been published yet.
+ * A record as stored: the public record plus what the service needs.
+ * - `id` is the record's key within its chat, ours, fixed at creation; `trace_id` is the public id (Linq's, for a
+ *   removal, once Linq named it), so nothing is renamed.
+ * - `version` is owned by the store: every save is conditioned on it and writes the next.
+ * - `calling_since` marks a call to Linq in flight, so a retry with the same key knows to wait.
+ * - `answer` is what the caller was told, replayed to a retry with the same idempotency key.
  */
 export type StoredOperation = OperationRecord & {
+  id: string;
   version: number;
-  awaiting_trace_id?: boolean;
-  outbox_since?: string;
+  calling_since?: string;
+  answer?: Answer;
 };
 
 export function isTerminal(status: OperationStatus): boolean {
@@ -89,33 +158,34 @@ export function partsOf(record: OperationRecord): Part[] {
   return UPDATE_PARTS.filter((part) => record.request[part] !== undefined);
 }
 
-/** The parts still waiting for an outcome. A failed update may still hear about its other part; that is recorded. */
+/** The parts still waiting for an outcome. */
 export function awaitingParts(record: OperationRecord): Part[] {
   return partsOf(record).filter((part) => record.results[part]?.status === "pending");
 }
 
 export function newOperation(
   input: {
+    id: string;
     chatId: string;
-    traceId: string;
     source: OperationSource;
     now: string;
-    awaitingTraceId?: boolean;
   } & (
     | { kind: "chat.update"; request: ChatUpdateRequest }
     | { kind: "participant.remove"; request: ParticipantRemoveRequest }
   ),
 ): StoredOperation {
   const base = {
+    id: input.id,
     chat_id: input.chatId,
-    trace_id: input.traceId,
+    trace_id: input.id,
     status: "pending" as const,
     results: {},
     source: input.source,
     created_at: input.now,
     updated_at: input.now,
-    version: 1,
-    ...(input.awaitingTraceId ? { awaiting_trace_id: true } : {}),
+    linq_attempts: [],
+    version: 0,
+    calling_since: input.now,
   };
   const record: StoredOperation =
     input.kind === "chat.update"
@@ -125,41 +195,113 @@ export function newOperation(
   return record;
 }
 
+/** A call to Linq starts (again, after an earlier one's fate stayed unknown). */
+export function startCall(record: StoredOperation, at: string): StoredOperation {
+  return { ...record, calling_since: at, updated_at: at };
+}
+
+/** What Linq answered a call, and what the caller is told. */
+export type CallResult =
+  | { result: "accepted"; traceId?: string; status: number; body: Record<string, unknown> }
+  | { result: "refused"; traceId?: string; refusal: LinqRefusal }
+  | { result: "unknown"; traceId?: string; status?: number; presumedAccepted?: true };
+
+/**
+ * Records one call's answer. An accepted removal takes Linq's trace id as its public id. A refusal settles every part
+ * as failed, proven by Linq's own answer. A call of unknown fate only counts: Linq may have done it, so one more event
+ * may come.
+ */
+export function recordCall(record: StoredOperation, call: CallResult, at: string): StoredOperation {
+  const attempt: LinqAttempt = { at, result: call.result };
+  if (call.traceId !== undefined) attempt.trace_id = call.traceId;
+  const status = call.result === "refused" ? call.refusal.status : call.status;
+  if (status !== undefined) attempt.status = status;
+  const { calling_since: _calling, ...rest } = record;
+  let next: StoredOperation = { ...rest, linq_attempts: [...record.linq_attempts, attempt], updated_at: at };
+
+  if (call.result === "accepted") {
+    const linqTraceId = typeof call.body.trace_id === "string" ? call.body.trace_id : undefined;
+    if (record.kind === "participant.remove" && linqTraceId !== undefined) next.trace_id = linqTraceId;
+    next.answer ??= { status: call.status, body: { ...call.body, trace_id: next.trace_id } };
+  } else if (call.result === "refused") {
+    next.answer ??= { status: call.refusal.status, body: errorEnvelope(call.refusal) };
+    next = refuse(next, call.refusal, at, "linq", call.traceId);
+  } else if (call.presumedAccepted) {
+    next.answer ??= acceptedAnswer(next);
+  }
+  return next;
+}
+
+/**
+ * Refused for good (by Linq, or by us for a request that can never run): every part still waiting fails, proven by the
+ * refusal itself, and the operation carries the refusal as its error.
+ */
+export function refuse(
+  record: StoredOperation,
+  error: { status: number; code: number; message: string },
+  at: string,
+  by: "linq" | "service",
+  traceId?: string,
+): StoredOperation {
+  const evidence: Evidence = { source: by, status: error.status, code: error.code, at };
+  if (traceId !== undefined) evidence.trace_id = traceId;
+  let next = record;
+  for (const part of awaitingParts(record)) {
+    next = settlePart(next, part, {
+      status: "failed",
+      at,
+      by,
+      basis: "proven",
+      errorCode: error.code,
+      reason: error.message,
+      evidence,
+    });
+  }
+  if (next.status === "failed" && next !== record) {
+    next = { ...next, error: { code: error.code, message: error.message, status: error.status } };
+  }
+  return next;
+}
+
 export interface PartOutcome {
   status: "succeeded" | "failed";
   /** When it happened (a webhook's own timestamp), for `settled_at` and `completed_at`. */
   at: string;
-  /**
-   * When we learned it, by our clock, if that differs: `updated_at` and the outbox mark use it, so a webhook Linq
-   * redelivers late, or a clock of Linq's that runs ahead, cannot make the mark look older or newer than it is.
-   */
+  /** When we learned it, by our clock, if that differs: `updated_at` uses it. */
   recordedAt?: string;
   by: Settler;
+  basis: Basis;
   errorCode?: number;
   reason?: string;
+  evidence: Evidence;
 }
 
 /**
- * Settles one part. Returns undefined when nothing may change: the part is not this operation's, or it is settled
- * already (an outcome never moves backwards, and the first one wins).
+ * Settles one part, or, when the part is settled already, keeps the evidence on it and changes nothing else (an
+ * outcome never moves backwards, and the first one wins).
  *
  * The operation fails as soon as any part fails (the outcome cannot change any more, so callers hear it at once) and
- * succeeds when every part has. A part settled after the operation is terminal is still recorded in `results`, for
- * the record's completeness, but the status and `completed_at` never move again.
+ * succeeds when every part has. A part settled after the operation is terminal is still recorded in `results`.
  */
-export function settlePart(record: StoredOperation, part: Part, outcome: PartOutcome): StoredOperation | undefined {
+export function settlePart(record: StoredOperation, part: Part, outcome: PartOutcome): StoredOperation {
   const current = record.results[part];
-  if (current === undefined || current.status !== "pending") return undefined;
+  if (current === undefined) return record;
+  const evidence = [...(current.evidence ?? []), outcome.evidence];
+  const updatedAt = outcome.recordedAt ?? outcome.at;
+  if (current.status !== "pending") {
+    return { ...record, results: { ...record.results, [part]: { ...current, evidence } }, updated_at: updatedAt };
+  }
 
-  const result: PartResult = { status: outcome.status, settled_at: outcome.at, settled_by: outcome.by };
+  const result: PartResult = {
+    status: outcome.status,
+    settled_at: outcome.at,
+    settled_by: outcome.by,
+    basis: outcome.basis,
+  };
   if (outcome.errorCode !== undefined) result.error_code = outcome.errorCode;
   if (outcome.reason !== undefined) result.reason = outcome.reason;
-  const next: StoredOperation = {
-    ...record,
-    results: { ...record.results, [part]: result },
-    updated_at: outcome.recordedAt ?? outcome.at,
-    version: record.version + 1,
-  };
+  result.evidence = evidence;
+  const next: StoredOperation = { ...record, results: { ...record.results, [part]: result }, updated_at: updatedAt };
   if (isTerminal(record.status)) return next;
 
   if (outcome.status === "failed") {
@@ -173,42 +315,22 @@ export function settlePart(record: StoredOperation, part: Part, outcome: PartOut
     next.status = "succeeded";
     next.completed_at = outcome.at;
   }
-  if (isTerminal(next.status)) next.outbox_since = outcome.recordedAt ?? outcome.at;
   return next;
 }
 
-/** Linq refused the request outright: every part fails with Linq's code, and the operation is terminal. */
-export function refuse(record: StoredOperation, error: OperationError, at: string): StoredOperation | undefined {
-  if (isTerminal(record.status)) return undefined;
-  const results: Partial<Record<Part, PartResult>> = {};
-  for (const part of partsOf(record)) {
-    results[part] = {
-      status: "failed",
-      settled_at: at,
-      settled_by: "linq",
-      error_code: error.code,
-      reason: error.message,
-    };
-  }
-  return {
-    ...record,
-    status: "failed",
-    results,
-    error,
-    updated_at: at,
-    completed_at: at,
-    version: record.version + 1,
-    outbox_since: at,
-  };
+/** Keeps a fact about a part without deciding anything from it. */
+export function addEvidence(record: StoredOperation, part: Part, evidence: Evidence, at: string): StoredOperation {
+  const current = record.results[part];
+  if (current === undefined) return record;
+  const next = { ...current, evidence: [...(current.evidence ?? []), evidence] };
+  return { ...record, results: { ...record.results, [part]: next }, updated_at: at };
 }
 
-/**
- * The removal as Linq named it: the same operation under Linq's trace id, carrying whatever was learned meanwhile
- * (a webhook may have settled it before Linq's answer reached us).
- */
-export function nameTraceId(intent: StoredOperation, traceId: string, at: string): StoredOperation {
-  const { awaiting_trace_id: _awaiting, ...rest } = intent;
-  return { ...rest, trace_id: traceId, updated_at: at, version: 1 };
+/** Every webhook evidence on the record, of every part: what redeliveries are recognised by. */
+export function webhookEvidence(record: OperationRecord): Extract<Evidence, { source: "webhook" }>[] {
+  return Object.values(record.results).flatMap((result) =>
+    (result?.evidence ?? []).filter((e): e is Extract<Evidence, { source: "webhook" }> => e.source === "webhook"),
+  );
 }
 
 /** The record in the contract's field order, without what only the store needs. */
@@ -225,8 +347,17 @@ export function toPublicRecord(record: StoredOperation): OperationRecord {
     updated_at: record.updated_at,
     ...(record.completed_at === undefined ? {} : { completed_at: record.completed_at }),
     ...(record.error === undefined ? {} : { error: record.error }),
+    linq_attempts: record.linq_attempts,
   };
   return base as OperationRecord;
+}
+
+/** What Linq would have answered, for a caller whose operation something else settled meanwhile. */
+export function acceptedAnswer(record: StoredOperation): Answer {
+  if (record.answer !== undefined) return record.answer;
+  return record.kind === "chat.update"
+    ? { status: 200, body: { chat_id: record.chat_id, status: "pending", trace_id: record.trace_id } }
+    : { status: 202, body: { message: "Participant removal queued", status: "accepted", trace_id: record.trace_id } };
 }
 
 export function describePart(part: Part): string {

@@ -1,37 +1,40 @@
 /**
- * The two Linq operations, as every door (HTTP, EventBridge) runs them: claim the idempotency key, write the operation
- * before calling Linq, call Linq, record what Linq said.
+ * The two Linq operations, as every door (HTTP, EventBridge) runs them: bind the idempotency key to an operation, write
+ * the operation, call Linq, record what Linq said on the operation.
  *
- * Writing first is what keeps outcomes from being lost. Linq can deliver the outcome webhook before its own HTTP answer
- * reaches us; since the record already exists, the webhook always finds it. If this function dies after Linq accepted
- * and before we wrote Linq's answer, the record is still there, pending, and the reconciler settles it by reading the
- * chat from Linq.
+ * Writing first is what keeps outcomes from being lost: Linq can deliver the outcome webhook before its own HTTP answer
+ * reaches us, and the record already exists for it to find. If this function dies after Linq accepted and before the
+ * answer was written, the record is still there, pending, and the reconciler settles it by reading the chat.
  *
- * A removal's trace id is Linq's and only known from Linq's answer, so the removal is first written under a trace id of
- * ours marked `awaiting_trace_id`, then renamed to Linq's once it answers (carrying anything a webhook settled
- * meanwhile). If Linq's answer is lost, the reconciler keeps our trace id for good.
+ * A key knows its operation before Linq is called, and the operation remembers its calls and the answer given, so a
+ * retry with the key replays that answer, waits while a call is in flight, or carries the same operation on after a
+ * call of unknown fate: one operation per key, and Linq called again only when it may not have been reached.
  */
 import { createHash } from "node:crypto";
-import { errorEnvelope, LinqCode, LinqRefusal, LinqUnavailable, ServiceError } from "./errors.ts";
+import { IdempotencyConflict, LinqRefusal, LinqUnavailable } from "./errors.ts";
 import {
-  nameTraceId,
+  acceptedAnswer,
+  isTerminal,
   newOperation,
-  refuse,
+  recordCall,
+  startCall,
+  type CallResult,
   type ChatUpdateRequest,
+  type OperationKind,
   type OperationSource,
   type ParticipantRemoveRequest,
   type StoredOperation,
 } from "./operation.ts";
-import { publishAfterWrite } from "./outcomes.ts";
-import type { Answer, Clock, IdempotencyStore, Ids, LinqApi, OperationStore, OutcomePublisher } from "./ports.ts";
+import type { Answer, Clock, IdempotencyKeys, Ids, LinqAnswer, LinqApi, OperationStore } from "./ports.ts";
 
 export interface OperationsDeps {
   store: OperationStore;
-  idempotency: IdempotencyStore;
+  keys: IdempotencyKeys;
   linq: LinqApi;
-  publisher: OutcomePublisher;
   clock: Clock;
   ids: Ids;
+  /** Longer than the slowest invocation that could still be calling Linq: until then a retry with the key waits. */
+  callLeaseMs: number;
 }
 
 export interface OperationCall<R> {
@@ -42,207 +45,150 @@ export interface OperationCall<R> {
   idempotencyKey?: string;
 }
 
-/** The same key with another request, or while its first request still runs: a 409 either way. */
-export class IdempotencyConflict extends ServiceError {
-  readonly reason: "mismatch" | "in-progress";
-
-  constructor(reason: "mismatch" | "in-progress") {
-    super(
-      409,
-      LinqCode.invalidParameter,
-      reason === "mismatch"
-        ? "Idempotency-Key was already used with a different request"
-        : "A request with this Idempotency-Key is still in progress",
-    );
-    this.name = "IdempotencyConflict";
-    this.reason = reason;
-  }
+/** What a request came to: Linq accepted it (maybe earlier, for a retry) or refused it, and the caller's answer. */
+export interface OperationResult {
+  outcome: "accepted" | "refused";
+  answer: Answer;
+  record: StoredOperation;
 }
 
-export function updateChat(deps: OperationsDeps, call: OperationCall<ChatUpdateRequest>): Promise<Answer> {
-  return once(deps, call, "chat.update", async (attempt) => {
-    const start = await startOrResume(deps.store, attempt, call.chatId, () =>
-      newOperation({
-        kind: "chat.update",
-        chatId: call.chatId,
-        traceId: deps.ids.traceId(),
-        request: call.request,
-        source: call.source,
-        now: deps.clock.now().toISOString(),
-      }),
-    );
-    if ("settled" in start) return acceptedAnswer(deps, start.settled);
-    const { record } = start;
-    try {
-      const answer = await deps.linq.updateChat(call.chatId, call.request);
-      return { status: 200, body: { chat_id: answer.chat_id, status: answer.status, trace_id: record.trace_id } };
-    } catch (error) {
-      return refused(deps, record, error);
-    }
-  });
+export function updateChat(deps: OperationsDeps, call: OperationCall<ChatUpdateRequest>): Promise<OperationResult> {
+  return perform(deps, call, "chat.update", () => deps.linq.updateChat(call.chatId, call.request));
 }
 
 export function removeParticipant(
   deps: OperationsDeps,
   call: OperationCall<ParticipantRemoveRequest>,
-): Promise<Answer> {
-  return once(deps, call, "participant.remove", async (attempt) => {
-    const start = await startOrResume(deps.store, attempt, call.chatId, () =>
-      newOperation({
-        kind: "participant.remove",
-        chatId: call.chatId,
-        traceId: deps.ids.traceId(),
-        request: call.request,
-        source: call.source,
-        now: deps.clock.now().toISOString(),
-        awaitingTraceId: true,
-      }),
-    );
-    if ("settled" in start) return acceptedAnswer(deps, start.settled);
-    const { record: intent } = start;
-    let answer: Awaited<ReturnType<LinqApi["removeParticipant"]>>;
-    try {
-      answer = await deps.linq.removeParticipant(call.chatId, call.request.handle);
-    } catch (error) {
-      // The earlier attempt's fate is unknown: Linq may refuse this one only because that one removed the participant.
-      // Such a refusal proves nothing, so the operation stays pending and the reconciler reads the chat.
-      if (start.resumed && error instanceof LinqRefusal) throw new LinqUnavailable("unavailable", { cause: error });
-      return refused(deps, withoutAwaiting(intent), error);
-    }
-    const named = await adoptLinqTraceId(deps, intent, answer.trace_id);
-    attempt.traceId = named.trace_id;
-    await publishAfterWrite(deps, intent, named);
-    return {
-      status: 202,
-      body: { message: answer.message, status: answer.status, trace_id: named.trace_id },
-    };
-  });
+): Promise<OperationResult> {
+  return perform(deps, call, "participant.remove", () => deps.linq.removeParticipant(call.chatId, call.request.handle));
 }
 
-/** What an attempt knows of the operation: the one an earlier attempt left unfinished, and the one it writes. */
-interface Attempt {
-  readonly previousTraceId?: string;
-  traceId?: string;
-}
+type Start = { record: StoredOperation; resumed: boolean } | { done: OperationResult };
 
-/**
- * Runs an operation at most once per idempotency key. A refusal is an answer like any other and is replayed; an
- * unknown outcome (Linq unreachable, our own failure) gives the key back, naming the operation it started, so the
- * caller's retry carries that operation on rather than recording a second one.
- */
-async function once(
+async function perform(
   deps: OperationsDeps,
-  call: OperationCall<unknown>,
-  kind: string,
-  run: (attempt: Attempt) => Promise<Answer>,
-): Promise<Answer> {
-  const key = call.idempotencyKey === undefined ? undefined : `${call.source}#${call.idempotencyKey}`;
-  if (key === undefined) return run({});
+  call: OperationCall<ChatUpdateRequest | ParticipantRemoveRequest>,
+  kind: OperationKind,
+  callLinq: () => Promise<LinqAnswer<Record<string, unknown>>>,
+): Promise<OperationResult> {
+  const start = await begin(deps, call, kind);
+  if ("done" in start) return start.done;
+  const called = await callOnce(callLinq, kind, start.resumed);
+  const record = await recordAnswer(deps, start.record, called);
+  if (called.error !== undefined) throw called.error;
+  const answer = record.answer ?? acceptedAnswer(record);
+  return { outcome: called.result === "refused" ? "refused" : "accepted", answer, record };
+}
 
+/** The operation this request carries on: a new one, or the one its key is bound to. */
+async function begin(
+  deps: OperationsDeps,
+  call: OperationCall<ChatUpdateRequest | ParticipantRemoveRequest>,
+  kind: OperationKind,
+): Promise<Start> {
+  const now = deps.clock.now();
+  const fresh = newOperation({
+    id: deps.ids.operationId(),
+    chatId: call.chatId,
+    source: call.source,
+    now: now.toISOString(),
+    ...(kind === "chat.update"
+      ? { kind, request: call.request as ChatUpdateRequest }
+      : { kind, request: call.request as ParticipantRemoveRequest }),
+  });
+  if (call.idempotencyKey === undefined) return { record: await create(deps, fresh), resumed: false };
+
+  const key = `${call.source}#${call.idempotencyKey}`;
   const fingerprint = createHash("sha256")
     .update(JSON.stringify([kind, call.chatId, call.request]))
     .digest("base64url");
-  const claim = await deps.idempotency.claim(key, fingerprint, deps.clock.now());
-  if (claim.state === "replay") return claim.answer;
-  if (claim.state !== "claimed") throw new IdempotencyConflict(claim.state);
+  const bound = await deps.keys.bind(key, fingerprint, { chatId: fresh.chat_id, id: fresh.id }, now);
+  if (bound.state === "mismatch") throw new IdempotencyConflict("mismatch");
+  if (bound.state === "bound") return { record: await create(deps, fresh), resumed: false };
 
-  const attempt: Attempt = claim.traceId === undefined ? {} : { previousTraceId: claim.traceId };
-  let answer: Answer;
+  const earlier = await deps.store.get(bound.binding.chatId, bound.binding.id);
+  // The key was bound and its request died before writing the operation: write it now, under the bound id.
+  if (earlier === undefined) {
+    const record = { ...fresh, id: bound.binding.id, trace_id: bound.binding.id };
+    return { record: await create(deps, record), resumed: false };
+  }
+  return resume(deps, earlier, now);
+}
+
+/**
+ * A retry with the key: replay the answer given, or the operation's outcome if something else settled it; wait while a
+ * call is in flight; otherwise the last call's fate is unknown and this request calls again for the same operation.
+ */
+async function resume(deps: OperationsDeps, earlier: StoredOperation, now: Date): Promise<Start> {
+  if (earlier.answer !== undefined) {
+    const outcome = earlier.answer.status < 300 ? "accepted" : "refused";
+    return { done: { outcome, answer: earlier.answer, record: earlier } };
+  }
+  if (isTerminal(earlier.status)) {
+    return { done: { outcome: "accepted", answer: acceptedAnswer(earlier), record: earlier } };
+  }
+  if (earlier.calling_since !== undefined) {
+    const waited = now.getTime() - Date.parse(earlier.calling_since);
+    if (waited < deps.callLeaseMs) {
+      throw new IdempotencyConflict("in-progress", Math.ceil((deps.callLeaseMs - waited) / 1000));
+    }
+  }
+  const committed = await deps.store.commit([
+    { type: "operation", before: earlier, after: startCall(earlier, now.toISOString()) },
+  ]);
+  if (committed.result === "conflict") throw new IdempotencyConflict("in-progress", 1);
+  return { record: committed.operations[0] as StoredOperation, resumed: true };
+}
+
+async function create(deps: OperationsDeps, record: StoredOperation): Promise<StoredOperation> {
+  const committed = await deps.store.commit([{ type: "operation", before: undefined, after: record }]);
+  // Ids are random UUIDs: a collision means the id source is broken, not that the request is a duplicate.
+  if (committed.result === "conflict") throw new Error(`Operation ${record.id} already exists`);
+  return committed.operations[0] as StoredOperation;
+}
+
+/** A call's result, and the error to throw when its fate is unknown and the caller must hear so. */
+type Called = CallResult & { error?: LinqUnavailable };
+
+async function callOnce(
+  callLinq: () => Promise<LinqAnswer<Record<string, unknown>>>,
+  kind: OperationKind,
+  resumed: boolean,
+): Promise<Called> {
   try {
-    answer = await run(attempt);
+    const answer = await callLinq();
+    const status = kind === "participant.remove" ? 202 : 200;
+    return { result: "accepted", status, body: answer.body, ...traceOf(answer) };
   } catch (error) {
-    await deps.idempotency.release(key, fingerprint, attempt.traceId, deps.clock.now());
+    if (error instanceof LinqRefusal) {
+      // The earlier call's fate is unknown: Linq may refuse this removal only because that call removed the
+      // participant. Such a refusal proves nothing: the caller hears "accepted", and the reconciler reads the chat.
+      if (resumed && kind === "participant.remove") {
+        return { result: "unknown", status: error.status, presumedAccepted: true, ...traceOf(error) };
+      }
+      return { result: "refused", refusal: error, ...traceOf(error) };
+    }
+    if (error instanceof LinqUnavailable) return { result: "unknown", error, ...traceOf(error) };
     throw error;
   }
-  await deps.idempotency.complete(key, fingerprint, answer, deps.clock.now());
-  return answer;
+}
+
+function traceOf(source: { traceId?: string | undefined }): { traceId?: string } {
+  return source.traceId === undefined ? {} : { traceId: source.traceId };
 }
 
 /**
- * The earlier attempt's operation if it is still waiting to be carried on, else a new one written now. If a webhook or
- * the reconciler settled the earlier one meanwhile, Linq did accept it: that operation is the answer, not a new one.
+ * Writes what Linq answered onto the operation. A webhook may have settled the record while Linq's answer was on its
+ * way, so on a conflict the answer is applied again to the record as it is now.
  */
-async function startOrResume(
-  store: OperationStore,
-  attempt: Attempt,
-  chatId: string,
-  fresh: () => StoredOperation,
-): Promise<{ record: StoredOperation; resumed: boolean } | { settled: StoredOperation }> {
-  if (attempt.previousTraceId !== undefined) {
-    const previous = await store.get(chatId, attempt.previousTraceId);
-    if (previous !== undefined) {
-      attempt.traceId = previous.trace_id;
-      return previous.status === "pending" ? { record: previous, resumed: true } : { settled: previous };
-    }
+async function recordAnswer(deps: OperationsDeps, record: StoredOperation, call: Called): Promise<StoredOperation> {
+  let current = record;
+  for (;;) {
+    const next = recordCall(current, call, deps.clock.now().toISOString());
+    const committed = await deps.store.commit([{ type: "operation", before: current, after: next }]);
+    if (committed.result === "saved") return committed.operations[0] as StoredOperation;
+    const reread = await deps.store.get(record.chat_id, record.id);
+    if (reread === undefined) throw new Error(`Operation ${record.id} vanished`);
+    current = reread;
   }
-  const record = fresh();
-  await createOrThrow(store, record);
-  attempt.traceId = record.trace_id;
-  return { record, resumed: false };
-}
-
-/**
- * Linq's acceptance, answered from an operation an earlier attempt started and something else settled. A removal
- * settled before Linq's trace id reached us keeps ours, and its held-back outcome goes out now.
- */
-async function acceptedAnswer(deps: OperationsDeps, settled: StoredOperation): Promise<Answer> {
-  let record = settled;
-  if (record.awaiting_trace_id) {
-    const kept = { ...withoutAwaiting(record), version: record.version + 1 };
-    if ((await deps.store.save(kept, record.version)) === "saved") record = kept;
-  }
-  await publishAfterWrite(deps, settled, record);
-  return record.kind === "chat.update"
-    ? { status: 200, body: { chat_id: record.chat_id, status: "pending", trace_id: record.trace_id } }
-    : { status: 202, body: { message: "Participant removal queued", status: "accepted", trace_id: record.trace_id } };
-}
-
-async function createOrThrow(store: OperationStore, record: StoredOperation): Promise<void> {
-  // Our trace ids are random UUIDs: a collision means the id source is broken, not that the request is a duplicate.
-  if (!(await store.create(record))) throw new Error(`Operation ${record.trace_id} already exists`);
-}
-
-/** Linq said no for good: the operation fails with Linq's code, and the caller gets Linq's answer. */
-async function refused(deps: OperationsDeps, record: StoredOperation, error: unknown): Promise<Answer> {
-  if (!(error instanceof LinqRefusal)) throw error;
-  const failed = refuse(
-    record,
-    { code: error.code, message: error.message, status: error.status },
-    deps.clock.now().toISOString(),
-  );
-  if (failed !== undefined) {
-    // No webhook follows a refusal, so nothing else writes this record meanwhile and its version still holds.
-    if ((await deps.store.save(failed, record.version)) === "saved") {
-      await publishAfterWrite(deps, record, failed);
-    }
-  }
-  return { status: error.status, body: errorEnvelope(error) };
-}
-
-function withoutAwaiting(intent: StoredOperation): StoredOperation {
-  const { awaiting_trace_id: _awaiting, ...rest } = intent;
-  return rest;
-}
-
-/**
- * Renames the removal to Linq's trace id. A webhook may settle the intent while we wait for Linq's answer; the rename
- * is conditioned on the intent's version, so on a conflict we read what the webhook wrote and carry it over.
- */
-async function adoptLinqTraceId(
-  deps: OperationsDeps,
-  intent: StoredOperation,
-  linqTraceId: string | undefined,
-): Promise<StoredOperation> {
-  if (linqTraceId === undefined || linqTraceId === intent.trace_id) {
-    const kept = { ...withoutAwaiting(intent), version: intent.version + 1 };
-    return (await deps.store.save(kept, intent.version)) === "saved" ? kept : intent;
-  }
-  let current: StoredOperation | undefined = intent;
-  for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
-    const named = nameTraceId(current, linqTraceId, deps.clock.now().toISOString());
-    if ((await deps.store.rename(current, named)) === "saved") return named;
-    current = await deps.store.get(intent.chat_id, intent.trace_id);
-  }
-  // The intent is gone (renamed by a retry of ours) or keeps changing: Linq's record is the one to read.
-  return (await deps.store.get(intent.chat_id, linqTraceId)) ?? intent;
 }

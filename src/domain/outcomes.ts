@@ -1,43 +1,30 @@
 /**
- * Outcome events: exactly one `operation.succeeded` or `operation.failed` per operation.
- *
- * A settled record carries an outbox mark (`outbox_since`) written in the same conditional write that settled it.
- * Whoever settled it publishes right away and clears the mark; if that function dies in between, the mark stays and
- * the reconciler publishes later. So an outcome is never lost. It can be published twice only if a function dies
- * after EventBridge accepted the event and before the mark was cleared: consumers key on `trace_id` for that case.
+ * Outcome events: exactly one `operation.succeeded` or `operation.failed` per operation, published from the table's
+ * stream rather than by the writers. Every write of a record is a change on the stream; the one that moved it from
+ * `pending` to a terminal state is its outcome. So no writer can forget to publish, no write is spent on an outbox
+ * mark, and a failed publish is retried by the stream (then dead-lettered), never lost. A publish is repeated only if
+ * the publisher dies after EventBridge accepted the batch: consumers key on `trace_id`.
  */
-import { toPublicRecord, type StoredOperation } from "./operation.ts";
-import type { OperationStore, OutcomePublisher } from "./ports.ts";
+import { isTerminal, toPublicRecord, type OperationRecord, type StoredOperation } from "./operation.ts";
+import type { OutcomePublisher } from "./ports.ts";
 
-export interface OutcomeDeps {
-  store: OperationStore;
-  publisher: OutcomePublisher;
+/** One record change as the stream tells it: the item before and after (absent for a new or deleted item). */
+export interface RecordChange {
+  before: StoredOperation | undefined;
+  after: StoredOperation | undefined;
 }
 
-/**
- * Publishes after a write, if that write is the one that made the outcome publishable: it set the outbox mark, or it
- * released a marked removal from waiting for Linq's trace id. A write that only carried an existing mark along (a
- * late part recorded after the outcome) leaves the publishing to the writer that set it, or to the reconciler, so one
- * outcome is not published twice.
- */
-export async function publishAfterWrite(
-  deps: OutcomeDeps,
-  before: StoredOperation | undefined,
-  after: StoredOperation,
-): Promise<void> {
-  const wasPublishable = before?.outbox_since !== undefined && !before.awaiting_trace_id;
-  if (wasPublishable) return;
-  try {
-    await deliverOutcome(deps, after);
-  } catch {
-    // The outcome is stored with its mark, so it is not lost: the reconciler's outbox pass publishes it. Failing the
-    // caller now would only make it retry work that is done (and, for a request, call Linq a second time).
-  }
+/** The outcome this change published, if it is the one that made the record terminal. */
+export function outcomeOf(change: RecordChange): OperationRecord | undefined {
+  const { before, after } = change;
+  if (after === undefined || !isTerminal(after.status)) return undefined;
+  if (before !== undefined && isTerminal(before.status)) return undefined;
+  return toPublicRecord(after);
 }
 
-/** Publishes the record's outcome if it is marked for it, and clears the mark. A removal still awaiting Linq waits. */
-export async function deliverOutcome(deps: OutcomeDeps, record: StoredOperation): Promise<void> {
-  if (record.outbox_since === undefined || record.awaiting_trace_id) return;
-  await deps.publisher.publish([toPublicRecord(record)]);
-  await deps.store.clearOutbox(record);
+/** Publishes the outcomes among a batch of changes, in order; throws (for the stream to retry) if any is refused. */
+export async function publishOutcomes(publisher: OutcomePublisher, changes: RecordChange[]): Promise<number> {
+  const outcomes = changes.map(outcomeOf).filter((record) => record !== undefined);
+  if (outcomes.length > 0) await publisher.publish(outcomes);
+  return outcomes.length;
 }

@@ -1,97 +1,117 @@
 /**
  * What the domain needs from the world, as small interfaces. Adapters in `src/adapters/` implement them with DynamoDB,
- * the Linq SDK and EventBridge; domain tests implement them with fakes.
+ * the Linq SDK and EventBridge; domain tests implement them with fakes, and one contract suite runs against both
+ * stores so they cannot drift.
  */
-import type { ChatUpdateRequest, OperationKind, OperationRecord, StoredOperation } from "./operation.ts";
+import type { KeptEvent } from "./kept-event.ts";
+import type { ChatUpdateRequest, OperationRecord, StoredOperation } from "./operation.ts";
 
 export interface Clock {
   now(): Date;
 }
 
 export interface Ids {
-  /** A new trace id for an operation Linq gives none for. */
-  traceId(): string;
+  /** A new operation id: the record's key, and the trace id of an operation Linq names none for. */
+  operationId(): string;
 }
 
-/** An answer to a caller: the status and JSON body, stored as-is for idempotent replays. */
+/** An answer to a caller: the status and JSON body, stored on the record for idempotent replays. */
 export interface Answer {
   status: number;
   body: unknown;
 }
 
-export type SaveResult = "saved" | "conflict" | "duplicate-delivery";
+/**
+ * One item to write: a record or a kept event, `before` as it was read (absent for a new one). The store owns the
+ * version: it writes `before.version + 1` (1 for a new item) and only if the item is still at `before.version`.
+ */
+export type Change =
+  | { type: "operation"; before: StoredOperation | undefined; after: StoredOperation }
+  | { type: "event"; before: KeptEvent | undefined; after: KeptEvent };
+
+export type CommitResult = { result: "saved"; operations: StoredOperation[] } | { result: "conflict" };
+
+/** The records of operations, and the events kept against their chats. */
+export interface OperationStore {
+  /**
+   * Writes every change or none: a conflict (an item moved since it was read, or a new one exists) means read again and
+   * decide again. Saved operations come back at their new versions.
+   */
+  commit(changes: Change[]): Promise<CommitResult>;
+  /** Strongly consistent read of one record by its key. */
+  get(chatId: string, id: string): Promise<StoredOperation | undefined>;
+  /**
+   * What a chat's new evidence must be weighed against, strongly consistent: its open operations, those settled within
+   * the watch window (a redelivery or a late second event may still come for them), and its recent kept events. The
+   * cost depends on that window, never on the chat's history.
+   */
+  watch(chatId: string): Promise<ChatView>;
+}
+
+export interface ChatView {
+  chatId: string;
+  operations: StoredOperation[];
+  events: KeptEvent[];
+}
 
 export interface OperationPage {
   records: StoredOperation[];
   nextCursor: string | null;
 }
 
-/** A change to a chat that matched no operation of ours, kept against the chat (e.g. a person renamed the group). */
-export interface ChatChange {
-  chat_id: string;
-  event_id: string;
-  event_type: string;
-  at: string;
-  data: unknown;
-}
-
-export interface OperationStore {
-  /** Writes a new record; false when one exists under that key already. */
-  create(record: StoredOperation): Promise<boolean>;
-  /** Strongly consistent read of one record. */
-  get(chatId: string, traceId: string): Promise<StoredOperation | undefined>;
-  getByTraceId(traceId: string): Promise<StoredOperation | undefined>;
-  /** Newest first. A cursor that this store did not hand out is rejected with a 400 ServiceError. */
+/** The read routes. A cursor this store did not hand out is an InvalidCursor. */
+export interface OperationQueries {
+  byChatAndTraceId(chatId: string, traceId: string): Promise<StoredOperation | undefined>;
+  byTraceId(traceId: string): Promise<StoredOperation | undefined>;
+  /** Newest first. */
   listByChat(chatId: string, options: { limit: number; cursor?: string }): Promise<OperationPage>;
-  /** The chat's operations of that kind with a part still awaiting its outcome, oldest first, strongly consistent. */
-  openOperations(chatId: string, kind: OperationKind): Promise<StoredOperation[]>;
-  /**
-   * Replaces a record if it is still at `expectedVersion`. With `deliveryId`, the write also records that delivery as
-   * applied, atomically: a second delivery of the same webhook can never apply twice.
-   */
-  save(next: StoredOperation, expectedVersion: number, deliveryId?: string): Promise<SaveResult>;
-  /** Moves a removal written before Linq named it to Linq's trace id, if the intent is still at its version. */
-  rename(intent: StoredOperation, named: StoredOperation): Promise<"saved" | "conflict">;
-  /** Records a change that matched no operation, and the delivery that told us, atomically. */
-  recordChatChange(change: ChatChange, deliveryId: string): Promise<"saved" | "duplicate-delivery">;
-  /** Pending records created before `before`, oldest first; with `after`, the page that follows that record. */
-  pendingBefore(before: string, limit: number, after?: StoredOperation): Promise<StoredOperation[]>;
-  /** Settled records whose outcome event was marked before `before` and is still unpublished, oldest first. */
-  outboxBefore(before: string, limit: number): Promise<StoredOperation[]>;
-  /** Clears the outbox mark if it is still the one given; false when someone else cleared or replaced it. */
-  clearOutbox(record: StoredOperation): Promise<boolean>;
 }
 
-export type IdempotencyClaim =
-  /** `traceId`: the operation an earlier attempt with this key started and left unfinished, to be carried on. */
-  | { state: "claimed"; traceId?: string }
-  | { state: "replay"; answer: Answer }
-  | { state: "mismatch" }
-  | { state: "in-progress" };
+/** The reconciler's work: pending operations older than a moment, oldest first, a page at a time. */
+export interface Backlog {
+  pendingBefore(before: string, limit: number, cursor?: string): Promise<{ records: StoredOperation[]; next?: string }>;
+}
 
-export interface IdempotencyStore {
-  /** Takes the key for this request, or tells what happened to it before. */
-  claim(key: string, fingerprint: string, now: Date): Promise<IdempotencyClaim>;
-  /** Stores the answer to replay for the rest of the key's life. */
-  complete(key: string, fingerprint: string, answer: Answer, now: Date): Promise<void>;
-  /**
-   * Gives the key back after a failure whose outcome is unknown, so the caller's retry runs again, remembering the
-   * operation it started so the retry carries that one on instead of starting a second.
-   */
-  release(key: string, fingerprint: string, traceId: string | undefined, now: Date): Promise<void>;
+/** An idempotency key bound to the operation it started, before Linq is called. */
+export interface KeyBinding {
+  chatId: string;
+  id: string;
+}
+
+export type BindResult = { state: "bound" } | { state: "taken"; binding: KeyBinding } | { state: "mismatch" };
+
+export interface IdempotencyKeys {
+  /** Binds a free (or expired) key to an operation; a key bound to the same request tells its operation. */
+  bind(key: string, fingerprint: string, binding: KeyBinding, now: Date): Promise<BindResult>;
+}
+
+export interface LinqHandle {
+  handle: string;
+  status: "active" | "left" | "removed" | null;
+  joined_at: string | null;
 }
 
 export interface LinqChat {
   id: string;
   display_name: string | null;
   group_chat_icon: string | null;
-  handles: { handle: string; status: "active" | "left" | "removed" | null }[];
+  updated_at: string | null;
+  handles: LinqHandle[];
 }
 
-/** Linq's two operations and the read the reconciler needs. Errors are LinqRefusal or LinqUnavailable. */
+/** Linq's answer to one call, with the `X-Trace-ID` of the response. */
+export interface LinqAnswer<T> {
+  body: T;
+  traceId?: string;
+}
+
+/**
+ * Linq's two operations and the read the reconciler needs. Errors are LinqRefusal or LinqUnavailable, each carrying the
+ * response's trace id when there was a response.
+ */
 export interface LinqApi {
-  updateChat(chatId: string, request: ChatUpdateRequest): Promise<{ chat_id: string; status: string }>;
-  removeParticipant(chatId: string, handle: string): Promise<{ message: string; status: string; trace_id?: string }>;
+  updateChat(chatId: string, request: ChatUpdateRequest): Promise<LinqAnswer<Record<string, unknown>>>;
+  removeParticipant(chatId: string, handle: string): Promise<LinqAnswer<Record<string, unknown>>>;
   getChat(chatId: string): Promise<LinqChat>;
 }
 

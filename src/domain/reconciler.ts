@@ -1,180 +1,249 @@
 /**
- * Settles what no webhook settled. Linq sends no event for a failed removal, and webhooks can be dropped, so the only
- * truth left is the chat itself: read it from Linq and compare with what each pending operation asked for.
+ * Settles what no webhook settled. Linq sends no event for a failed removal, and webhooks can be lost, so what is left
+ * is the chat itself: read it from Linq and weigh it, with the chat's kept events and its other operations, against
+ * each pending operation. Never "failed" merely because a value is not there:
  *
- * - After `settleAfterMs` a pending operation is checked: a removed (or absent) handle means the removal happened; the
- *   requested name or icon in place means that part happened.
- * - After `failAfterMs` a part that still has not happened fails with a timeout reason.
- * - A removal whose Linq answer was lost (the function died while it was awaited) keeps our trace id for good once it
- *   is older than any invocation could run.
- * - Outcome events whose publisher died are published (the outbox).
+ * - the chat shows the change (the handle listed removed or left, the value in place): succeeded, proven;
+ * - the handle is no longer listed, or was re-added after our request: succeeded, inferred;
+ * - after `failAfterMs` (past Linq's delivery horizon, so no event is still on its way), a later change of the same
+ *   part (a later operation of ours, a change kept against the chat, an icon Linq shows as set since) explains the
+ *   missing value: succeeded, inferred, "overwritten"; nothing explains it: failed, inferred, by deadline (9001);
+ * - a chat Linq will not show (gone, refused) fails by the same deadline, saying what Linq answered.
+ * Events kept as ambiguous whose candidates are all past the deadline are assigned in order, inferred.
  */
 import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
-import { awaitingParts, settlePart, type Part, type StoredOperation } from "./operation.ts";
-import { deliverOutcome, publishAfterWrite, type OutcomeDeps } from "./outcomes.ts";
-import type { Clock, LinqApi, LinqChat } from "./ports.ts";
-import { normalizeHandle } from "./validation.ts";
+import { assign, byAge, candidatesFor, Decision, sameHandle } from "./evidence.ts";
+import { isUnresolved } from "./kept-event.ts";
+import {
+  awaitingParts,
+  settlePart,
+  type Evidence,
+  type OperationKind,
+  type Part,
+  type PartOutcome,
+  type StoredOperation,
+  type UpdatePart,
+} from "./operation.ts";
+import type { Backlog, ChatView, Clock, LinqApi, LinqChat, OperationStore } from "./ports.ts";
+import { commitWithRetries } from "./commit.ts";
 
-export interface ReconcilerDeps extends OutcomeDeps {
+export interface ReconcilerDeps {
+  store: OperationStore;
+  backlog: Backlog;
   linq: LinqApi;
   clock: Clock;
 }
 
 export interface ReconcilerPolicy {
   settleAfterMs: number;
-  failAfterMs: number;
-  /** Longer than the slowest invocation that could still be waiting for Linq's answer. */
-  abandonAwaitingAfterMs: number;
-  /** An outbox mark this old has no live publisher any more. */
-  outboxAfterMs: number;
-  batchSize: number;
   /**
-   * Pages of `batchSize` one run may check. More than one, so a backlog (Linq down for an hour) does not leave the run
-   * re-reading the same oldest page while newer operations wait; bounded, so a run ends well inside its timeout.
+   * Per kind, past Linq's delivery horizon (it retries a webhook for about 25 minutes): no event can still be on its
+   * way, so what the chat shows is final.
    */
-  maxPages?: number;
+  failAfterMs: Record<OperationKind, number>;
+  batchSize: number;
+  /** Pages of `batchSize` one run may check, so a backlog does not keep a run re-reading one page. */
+  maxPages: number;
+  /** Chats read from Linq at once. */
+  concurrency: number;
 }
 
 export interface ReconcileReport {
   checked: number;
   settled: number;
-  published: number;
   errors: number;
+  /** The run stopped at its time budget with work left: the next run carries on. */
+  stoppedEarly: boolean;
 }
 
-export async function reconcile(deps: ReconcilerDeps, policy: ReconcilerPolicy): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, settled: 0, published: 0, errors: 0 };
+/** What went wrong with one chat, for the caller to log: the run goes on with the others. */
+export type ReconcileError = { chatId: string; error: unknown };
+
+/** Linq would not show the chat: gone, left, refused. Decides nothing before the deadline, then fails what waits. */
+type Read = { chat: LinqChat } | { refused: LinqRefusal };
+
+export async function reconcile(
+  deps: ReconcilerDeps,
+  policy: ReconcilerPolicy,
+  options: { deadline?: number; onError?: (error: ReconcileError) => void } = {},
+): Promise<ReconcileReport> {
+  const report: ReconcileReport = { checked: 0, settled: 0, errors: 0, stoppedEarly: false };
   const now = deps.clock.now();
-  const before = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const before = new Date(now.getTime() - policy.settleAfterMs).toISOString();
+  const outOfTime = () => options.deadline !== undefined && Date.now() >= options.deadline;
 
-  let after: StoredOperation | undefined;
-  for (let page = 0; page < (policy.maxPages ?? 1); page++) {
-    const pending = await deps.store.pendingBefore(before(policy.settleAfterMs), policy.batchSize, after);
-    await settlePage(deps, policy, pending, now, report);
-    if (pending.length < policy.batchSize) break;
-    after = pending.at(-1);
-  }
-
-  for (const record of await deps.store.outboxBefore(before(policy.outboxAfterMs), policy.batchSize)) {
-    try {
-      const publishable = await giveUpAwaitedTraceId(deps, policy, record, now);
-      if (publishable === undefined) continue;
-      await deliverOutcome(deps, publishable);
-      report.published++;
-    } catch {
-      report.errors++;
+  let cursor: string | undefined;
+  for (let page = 0; page < policy.maxPages; page++) {
+    if (outOfTime()) {
+      report.stoppedEarly = true;
+      break;
     }
+    const { records, next } = await deps.backlog.pendingBefore(before, policy.batchSize, cursor);
+    const chats = [...new Set(records.map((record) => record.chat_id))];
+    await inParallel(chats, policy.concurrency, async (chatId) => {
+      if (outOfTime()) {
+        report.stoppedEarly = true;
+        return;
+      }
+      try {
+        const settled = await reconcileChat(deps, policy, chatId, now);
+        report.checked += records.filter((record) => record.chat_id === chatId).length;
+        report.settled += settled;
+      } catch (error) {
+        report.errors++;
+        options.onError?.({ chatId, error });
+      }
+    });
+    if (next === undefined) break;
+    cursor = next;
   }
   return report;
 }
 
-/**
- * A removal settled by its webhook while Linq's answer was still awaited publishes once it is renamed. If the function
- * renaming it died, the outcome would wait forever: past the abandon deadline it is published under our trace id.
- */
-async function giveUpAwaitedTraceId(
+async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let index = 0;
+  const worker = async () => {
+    while (index < items.length) await run(items[index++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** One read of the chat, weighed against all of its pending operations; answers how many it settled. */
+export async function reconcileChat(
   deps: ReconcilerDeps,
   policy: ReconcilerPolicy,
-  record: StoredOperation,
+  chatId: string,
   now: Date,
-): Promise<StoredOperation | undefined> {
-  if (!record.awaiting_trace_id) return record;
-  if (now.getTime() - Date.parse(record.created_at) < policy.abandonAwaitingAfterMs) return undefined;
-  const { awaiting_trace_id: _awaiting, ...kept } = record;
-  const next = { ...kept, version: record.version + 1, updated_at: now.toISOString() };
-  return (await deps.store.save(next, record.version)) === "saved" ? next : undefined;
-}
-
-/** One read of each chat, shared by all of its pending operations on the page. */
-async function settlePage(
-  deps: ReconcilerDeps,
-  policy: ReconcilerPolicy,
-  pending: StoredOperation[],
-  now: Date,
-  report: ReconcileReport,
-): Promise<void> {
-  for (const [chatId, records] of Map.groupBy(pending, (record) => record.chat_id)) {
-    let chat: LinqChat | "gone";
-    try {
-      chat = await deps.linq.getChat(chatId);
-    } catch (error) {
-      if (!(error instanceof LinqRefusal && error.code === LinqCode.notFound)) {
-        // One chat Linq cannot show now must not stop the others; the next run tries again.
-        report.errors += records.length;
-        continue;
-      }
-      chat = "gone";
-    }
-    for (const record of records) {
-      report.checked++;
-      try {
-        if (await settleFromChat(deps, policy, record, chat, now)) report.settled++;
-      } catch {
-        report.errors++;
-      }
-    }
-  }
-}
-
-async function settleFromChat(
-  deps: ReconcilerDeps,
-  policy: ReconcilerPolicy,
-  record: StoredOperation,
-  chat: LinqChat | "gone",
-  now: Date,
-): Promise<boolean> {
-  const age = now.getTime() - Date.parse(record.created_at);
-  const at = now.toISOString();
-  let next: StoredOperation = record;
-  if (record.awaiting_trace_id) {
-    if (age < policy.abandonAwaitingAfterMs) return false;
-    const { awaiting_trace_id: _awaiting, ...kept } = record;
-    next = kept;
-  }
-  for (const part of awaitingParts(record)) {
-    const happened = chat !== "gone" && hasHappened(record, part, chat);
-    const outcome = happened
-      ? ({ status: "succeeded", at, by: "reconciler" } as const)
-      : age >= policy.failAfterMs
-        ? ({
-            status: "failed",
-            at,
-            by: "reconciler",
-            errorCode: ServiceCode.outcomeTimeout,
-            reason: timeoutReason(part, chat),
-          } as const)
-        : undefined;
-    if (outcome !== undefined) next = settlePart(next, part, outcome) ?? next;
-  }
-  if (next === record) return false;
-  // One conditional write for all of it, whatever number of steps led here.
-  next = { ...next, version: record.version + 1, updated_at: at };
-  if ((await deps.store.save(next, record.version)) !== "saved") return false;
-  await publishAfterWrite(deps, record, next);
-  return true;
-}
-
-function hasHappened(record: StoredOperation, part: Part, chat: LinqChat): boolean {
-  if (record.kind === "participant.remove") {
-    const handle = chat.handles.find((h) => sameHandle(h.handle, record.request.handle));
-    return handle === undefined || handle.status === "removed" || handle.status === "left";
-  }
-  if (part === "display_name") return chat.display_name === record.request.display_name;
-  if (part === "group_chat_icon") return chat.group_chat_icon === record.request.group_chat_icon;
-  return false;
-}
-
-function sameHandle(linqHandle: string, normalized: string): boolean {
+): Promise<number> {
+  let read: Read;
   try {
-    return normalizeHandle(linqHandle) === normalized;
-  } catch {
-    return false;
+    read = { chat: await deps.linq.getChat(chatId) };
+  } catch (error) {
+    if (!(error instanceof LinqRefusal)) throw error;
+    read = { refused: error };
   }
+  const result = await commitWithRetries(deps.store, chatId, (view) => {
+    const decision = decideFromChat(view, read, now, policy);
+    return { decision, settlement: decision.settled().filter((record) => record.status !== "pending").length };
+  });
+  return typeof result === "number" ? result : 0;
 }
 
-function timeoutReason(part: Part, chat: LinqChat | "gone"): string {
-  if (chat === "gone") return "timeout: Linq no longer knows the chat";
-  return part === "participant"
-    ? "timeout: the participant is still in the chat"
-    : "timeout: the chat does not show the requested value";
+/** The writes a read of the chat makes. Pure. */
+export function decideFromChat(view: ChatView, read: Read, now: Date, policy: ReconcilerPolicy): Decision {
+  const decision = new Decision(view);
+  const at = now.toISOString();
+  const age = (record: StoredOperation) => now.getTime() - Date.parse(record.created_at);
+  const due = (record: StoredOperation) => record.status === "pending" && age(record) >= policy.settleAfterMs;
+  const overdue = (record: StoredOperation) => age(record) >= policy.failAfterMs[record.kind];
+
+  // Ambiguous events nobody will settle any more: every candidate is past the deadline. Oldest event to oldest.
+  for (const event of view.events.filter(isUnresolved).sort((a, b) => a.received_at.localeCompare(b.received_at))) {
+    const candidates = candidatesFor(decision.view(), event.part as Part).filter(
+      (record) => event.candidates === undefined || event.candidates.includes(record.id),
+    );
+    if (candidates.length > 0 && candidates.every(overdue)) {
+      assign(decision, event, candidates[0] as StoredOperation, "by deadline, the oldest of its candidates", at);
+    }
+  }
+
+  for (const original of view.operations.filter(due).sort(byAge)) {
+    for (const part of awaitingParts(decision.current(original))) {
+      const outcome = judge(decision.current(original), part, read, decision.view(), overdue(original), at);
+      if (outcome !== undefined) decision.operation(original, settlePart(decision.current(original), part, outcome));
+    }
+  }
+  return decision;
+}
+
+function judge(
+  record: StoredOperation,
+  part: Part,
+  read: Read,
+  view: ChatView,
+  overdue: boolean,
+  at: string,
+): PartOutcome | undefined {
+  const settle = (
+    status: "succeeded" | "failed",
+    basis: "proven" | "inferred",
+    conclusion: string,
+    seen: Extract<Evidence, { source: "reconciler" }>["read"],
+  ): PartOutcome => ({
+    status,
+    at,
+    by: "reconciler",
+    basis,
+    ...(status === "failed" ? { errorCode: ServiceCode.outcomeTimeout } : {}),
+    reason: conclusion,
+    evidence: { source: "reconciler", read: seen, conclusion, at },
+  });
+
+  if ("refused" in read) {
+    if (!overdue) return undefined;
+    const { refused } = read;
+    const what =
+      refused.code === LinqCode.notFound
+        ? "Linq no longer knows the chat"
+        : `Linq refused to show the chat (${refused.status}/${refused.code})`;
+    return settle("failed", "inferred", `timeout: ${what}`, {
+      refused: { status: refused.status, code: refused.code },
+    });
+  }
+  const { chat } = read;
+
+  if (part === "participant" && record.kind === "participant.remove") {
+    const listed = chat.handles.find((handle) => sameHandle(handle.handle, record.request.handle));
+    const seen = { handle_status: listed?.status ?? null, joined_at: listed?.joined_at ?? null };
+    if (listed === undefined)
+      return settle("succeeded", "inferred", "the handle is no longer listed in the chat", seen);
+    if (listed.status === "removed" || listed.status === "left") {
+      return settle("succeeded", "proven", `the chat lists the handle as ${listed.status}`, seen);
+    }
+    if (listed.joined_at !== null && listed.joined_at > record.created_at) {
+      return settle("succeeded", "inferred", "overwritten: the handle was added again after our removal", seen);
+    }
+    return overdue ? settle("failed", "inferred", "timeout: the participant is still in the chat", seen) : undefined;
+  }
+
+  if (record.kind !== "chat.update" || part === "participant") return undefined;
+  const requested = record.request[part];
+  const shown = chat[part];
+  const seen = { [part]: shown, updated_at: chat.updated_at };
+  if (shown === requested) {
+    const person = laterChanges(view, part, record).some((event) => event.evidence?.value === requested);
+    return person
+      ? settle("succeeded", "inferred", "the chat shows the requested value, which a person also set", seen)
+      : settle("succeeded", "proven", "the chat shows the requested value", seen);
+  }
+  if (!overdue) return undefined;
+  const explanation = overwrittenBy(record, part, view, chat);
+  return explanation === undefined
+    ? settle("failed", "inferred", "timeout: the chat does not show the requested value and nothing explains it", seen)
+    : settle("succeeded", "inferred", `overwritten: ${explanation}`, seen);
+}
+
+function laterChanges(view: ChatView, part: Part, record: StoredOperation) {
+  return view.events.filter(
+    (event) => event.kind === "change" && event.part === part && (event.evidence?.at ?? "") > record.created_at,
+  );
+}
+
+/** A later change of the same part that explains why the chat does not show this operation's value. */
+function overwrittenBy(record: StoredOperation, part: UpdatePart, view: ChatView, chat: LinqChat): string | undefined {
+  const later = view.operations.find(
+    (other) =>
+      other.id !== record.id &&
+      other.kind === "chat.update" &&
+      other.created_at > record.created_at &&
+      other.request[part] !== undefined &&
+      (other.results[part]?.status === "succeeded" || chat[part] === other.request[part]),
+  );
+  if (later !== undefined) return `a later operation (${later.trace_id}) changed it`;
+  const change = laterChanges(view, part, record)[0];
+  if (change !== undefined) return `a later change of the chat (${change.event_type ?? "event"} ${change.id.slice(6)})`;
+  if (part === "group_chat_icon" && chat.group_chat_icon !== null && (chat.updated_at ?? "") > record.created_at) {
+    return "the chat shows an icon set since the request (Linq may host icons itself)";
+  }
+  return undefined;
 }

@@ -9,12 +9,12 @@
  * - Transient (Linq unreachable, a store failure): thrown, so Lambda's asynchronous retries run it again and the event
  *   ends in the dead-letter queue with the error once they run out.
  */
+import { createHash } from "node:crypto";
 import type { RequestDetailType } from "../definitions/events.ts";
-import { ServiceError } from "./errors.ts";
-import { newOperation, refuse, type OperationKind } from "./operation.ts";
-import { IdempotencyConflict, removeParticipant, updateChat, type OperationsDeps } from "./operations-service.ts";
-import { publishAfterWrite } from "./outcomes.ts";
-import type { Answer, RejectedRequests } from "./ports.ts";
+import { IdempotencyConflict, ServiceError } from "./errors.ts";
+import { newOperation, refuse, type OperationKind, type StoredOperation } from "./operation.ts";
+import { removeParticipant, updateChat, type OperationResult, type OperationsDeps } from "./operations-service.ts";
+import type { RejectedRequests } from "./ports.ts";
 import {
   parseChatId,
   parseChatUpdateRequested,
@@ -27,8 +27,7 @@ export interface RequestEventDeps extends OperationsDeps {
 }
 
 export type RequestOutcome =
-  | { result: "accepted"; status: number; body: unknown }
-  | { result: "refused"; status: number; body: unknown }
+  | { result: "accepted" | "refused"; traceId: string }
   | { result: "rejected"; reason: string; traceId?: string; duplicate?: true };
 
 const KIND: Record<RequestDetailType, OperationKind> = {
@@ -47,7 +46,7 @@ export async function runRequestEvent(deps: RequestEventDeps, event: unknown): P
     return reject(deps, event, undefined, "not a chat.update.requested or participant.remove.requested event");
   }
 
-  let run: () => Promise<Answer>;
+  let run: () => Promise<OperationResult>;
   try {
     run = prepare(deps, kind, envelope.detail, envelope.id);
   } catch (error) {
@@ -55,9 +54,9 @@ export async function runRequestEvent(deps: RequestEventDeps, event: unknown): P
     return reject(deps, event, { kind, detail: envelope.detail, error }, error.message);
   }
 
-  let answer: Answer;
   try {
-    answer = await run();
+    const { outcome, record } = await run();
+    return { result: outcome, traceId: record.trace_id };
   } catch (error) {
     // A key reused for another request never becomes valid; one still in progress will answer on a retry.
     if (error instanceof IdempotencyConflict && error.reason === "mismatch") {
@@ -65,13 +64,15 @@ export async function runRequestEvent(deps: RequestEventDeps, event: unknown): P
     }
     throw error;
   }
-  return answer.status < 300
-    ? { result: "accepted", status: answer.status, body: answer.body }
-    : { result: "refused", status: answer.status, body: answer.body };
 }
 
 /** Validates the detail (throwing a ServiceError) and returns the operation to run, as the HTTP route would run it. */
-function prepare(deps: RequestEventDeps, kind: OperationKind, detail: unknown, eventId: string): () => Promise<Answer> {
+function prepare(
+  deps: RequestEventDeps,
+  kind: OperationKind,
+  detail: unknown,
+  eventId: string,
+): () => Promise<OperationResult> {
   const call = <R>(parsed: RequestedOperation<R>) => ({
     chatId: parsed.chatId,
     request: parsed.request,
@@ -86,42 +87,35 @@ function prepare(deps: RequestEventDeps, kind: OperationKind, detail: unknown, e
   return () => removeParticipant(deps, call(parsed));
 }
 
+type Invalid = { kind: OperationKind; detail: unknown; error: ServiceError };
+
+/**
+ * A malformed event goes to the dead-letter queue with the reason and, when it names a chat, is recorded `failed`
+ * under an id derived from the event's, so its requester hears `operation.failed` like any other outcome. The record
+ * is written after the dead letter: a redelivery finds it and stops, and a death in between repeats the dead letter
+ * rather than losing it.
+ */
 async function reject(
   deps: RequestEventDeps,
   event: unknown,
-  invalid: { kind: OperationKind; detail: unknown; error: ServiceError } | undefined,
+  invalid: Invalid | undefined,
   reason: string,
 ): Promise<RequestOutcome> {
-  // A redelivered malformed event is rejected once: one dead letter, one failed record, one operation.failed.
   const id = (event as { id?: unknown } | null)?.id;
-  const key = typeof id === "string" ? `eventbridge#rejected:${id}` : undefined;
-  if (key !== undefined) {
-    const claim = await deps.idempotency.claim(key, "rejected", deps.clock.now());
-    if (claim.state !== "claimed") return { result: "rejected", reason, duplicate: true };
+  const failed = invalid === undefined || typeof id !== "string" ? undefined : invalidRecord(deps, invalid, id);
+  if (failed !== undefined && (await deps.store.get(failed.chat_id, failed.id)) !== undefined) {
+    return { result: "rejected", reason, traceId: failed.trace_id, duplicate: true };
   }
-  try {
-    await deps.rejected.reject(event, reason);
-    const traceId = invalid === undefined ? undefined : await recordInvalid(deps, invalid);
-    const outcome: RequestOutcome =
-      traceId === undefined ? { result: "rejected", reason } : { result: "rejected", reason, traceId };
-    if (key !== undefined) {
-      await deps.idempotency.complete(key, "rejected", { status: 400, body: outcome }, deps.clock.now());
-    }
-    return outcome;
-  } catch (error) {
-    if (key !== undefined) await deps.idempotency.release(key, "rejected", undefined, deps.clock.now());
-    throw error;
-  }
+  await deps.rejected.reject(event, reason);
+  if (failed === undefined) return { result: "rejected", reason };
+  await deps.store.commit([{ type: "operation", before: undefined, after: failed }]);
+  return { result: "rejected", reason, traceId: failed.trace_id };
 }
 
 /**
- * An invalid request for a chat we can name is recorded `failed`, with what was asked kept as far as it is printable,
- * so the requester sees the failure where they look for every other outcome.
+ * An invalid request for a chat we can name, recorded `failed` with what was asked kept as far as it is printable.
  */
-async function recordInvalid(
-  deps: RequestEventDeps,
-  invalid: { kind: OperationKind; detail: unknown; error: ServiceError },
-): Promise<string | undefined> {
+function invalidRecord(deps: RequestEventDeps, invalid: Invalid, eventId: string): StoredOperation | undefined {
   const detail =
     typeof invalid.detail === "object" && invalid.detail !== null ? (invalid.detail as Record<string, unknown>) : {};
   let chatId: string;
@@ -131,7 +125,7 @@ async function recordInvalid(
     return undefined;
   }
   const now = deps.clock.now().toISOString();
-  const base = { chatId, traceId: deps.ids.traceId(), source: "eventbridge" as const, now };
+  const base = { id: idFor(eventId), chatId, source: "eventbridge" as const, now };
   const record =
     invalid.kind === "chat.update"
       ? newOperation({
@@ -149,12 +143,12 @@ async function recordInvalid(
           kind: "participant.remove",
           request: { handle: typeof detail.handle === "string" ? detail.handle.slice(0, 300) : "" },
         });
-  const failed = refuse(
-    record,
-    { code: invalid.error.code, message: invalid.error.message, status: invalid.error.status },
-    now,
-  );
-  if (failed === undefined || !(await deps.store.create(failed))) return undefined;
-  await publishAfterWrite(deps, undefined, failed);
-  return failed.trace_id;
+  const { calling_since: _never, ...notCalled } = record;
+  return refuse(notCalled, invalid.error, now, "service");
+}
+
+/** A UUID-shaped id derived from the event's, so every delivery of one malformed event names one record. */
+function idFor(eventId: string): string {
+  const hex = createHash("sha256").update(`rejected:${eventId}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -38,8 +38,6 @@ beforeAll(async () => {
     reconcilerEnv: {
       RECONCILE_AFTER_SECONDS: "0",
       RECONCILE_FAIL_AFTER_SECONDS: "2",
-      RECONCILE_ABANDON_AFTER_SECONDS: "2",
-      RECONCILE_OUTBOX_AFTER_SECONDS: "0",
     },
   });
   for (let i = 0; i < CHATS; i++) {
@@ -104,6 +102,7 @@ describe(`a chaos run (seed ${SEED})`, () => {
       return records.some((record) => record.status === "pending") ? undefined : records;
     }, 20_000);
     await stack.bus.idle();
+    await stack.published();
 
     expect(settled).toHaveLength(requests.length);
     const chats = new Map(stack.sandbox!.truth().chats.map((chat) => [chat.id, chat]));

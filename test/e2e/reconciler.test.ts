@@ -1,5 +1,6 @@
 /**
- * Outcomes no webhook brought, end to end: the reconciler reading chats from Linq, and the outbox it drains.
+ * Outcomes no webhook brought, end to end: the reconciler reading chats from Linq; and outcomes published from the
+ * table's stream, retried when EventBridge fails.
  *
  * The sandbox here applies every change at once but drops every webhook (dropRate 1), as if Linq never sent them;
  * the reconciler checks pending operations at once and fails what has not happened after 1 s. Where a test needs
@@ -45,7 +46,6 @@ beforeAll(async () => {
     reconcilerEnv: {
       RECONCILE_AFTER_SECONDS: "0",
       RECONCILE_FAIL_AFTER_SECONDS: String(FAIL_AFTER_MS / 1000),
-      RECONCILE_OUTBOX_AFTER_SECONDS: "0",
     },
   });
 });
@@ -63,16 +63,19 @@ afterEach(async () => {
   await stack.sandbox!.idle();
   await stack.bus.idle();
   // Another run finds nothing left to settle or publish: no operation ever gets a second outcome event.
-  expect(await reconcile()).toMatchObject({ settled: 0, published: 0, errors: 0 });
-  expectOneOutcomeEach(stack, started, countsBefore);
+  expect(await reconcile()).toMatchObject({ settled: 0, errors: 0 });
+  await expectOneOutcomeEach(stack, started, countsBefore);
 });
 
 function group(): string {
   return stack.sandbox!.seedChat({ handles: [ME, SAM, ALEX, KIM, LOST] }).id;
 }
 
+/** Runs the reconciler once, and lets what it settled be published. */
 async function reconcile(): Promise<ReconcileReport> {
-  return (await stack.reconcileNow()) as ReconcileReport;
+  const report = (await stack.reconcileNow()) as ReconcileReport;
+  await stack.published();
+  return report;
 }
 
 function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: ServiceBody }> {
@@ -157,6 +160,7 @@ describe("the reconciler settles what no webhook settled", () => {
           status: "failed",
           settled_by: "reconciler",
           error_code: OUTCOME_TIMEOUT,
+          basis: "inferred",
           reason: "timeout: the participant is still in the chat",
         },
       },
@@ -182,7 +186,7 @@ describe("the reconciler settles what no webhook settled", () => {
     const done = await record(chatId, traceId);
     expect(done).toMatchObject({
       status: "succeeded",
-      results: { participant: { status: "succeeded", settled_by: "reconciler" } },
+      results: { participant: { status: "succeeded", settled_by: "reconciler", basis: "proven" } },
     });
     expect(outcomeTypes(traceId)).toEqual(["operation.succeeded"]);
   });
@@ -200,8 +204,8 @@ describe("the reconciler settles what no webhook settled", () => {
     expect(await record(shown, shownTrace)).toMatchObject({
       status: "succeeded",
       results: {
-        display_name: { status: "succeeded", settled_by: "reconciler" },
-        group_chat_icon: { status: "succeeded", settled_by: "reconciler" },
+        display_name: { status: "succeeded", settled_by: "reconciler", basis: "proven" },
+        group_chat_icon: { status: "succeeded", settled_by: "reconciler", basis: "proven" },
       },
     });
     expect(outcomeTypes(shownTrace)).toEqual(["operation.succeeded"]);
@@ -214,7 +218,8 @@ describe("the reconciler settles what no webhook settled", () => {
           status: "failed",
           settled_by: "reconciler",
           error_code: OUTCOME_TIMEOUT,
-          reason: "timeout: the chat does not show the requested value",
+          basis: "inferred",
+          reason: "timeout: the chat does not show the requested value and nothing explains it",
         },
       },
       error: { code: OUTCOME_TIMEOUT },
@@ -277,13 +282,13 @@ describe("Linq's events delivered late, out of order, or by a person", () => {
 
     const rename = stack.sandbox!.humanRename(chatId, "Their name");
     await stack.sandbox!.idle();
-    expect(await deliverLate(rename)).toMatchObject({ status: 200, body: { result: "recorded-against-chat" } });
+    expect(await deliverLate(rename)).toMatchObject({ status: 200, body: { result: "kept" } });
     expect(await chatChanges(stack, chatId)).toMatchObject([
       {
-        pk: `chat#${chatId}`,
-        event_id: rename.eventId,
+        id: `event#${rename.eventId}`,
+        kind: "change",
         event_type: "chat.group_name_updated",
-        data: { new_value: "Their name", changed_by_handle: { handle: SAM } },
+        evidence: { event_id: rename.eventId, value: "Their name", changed_by: { is_me: false } },
       },
     ]);
     expect(await record(chatId, traceId)).toEqual(pending);
@@ -301,38 +306,33 @@ describe("Linq's events delivered late, out of order, or by a person", () => {
   });
 });
 
-describe("the outbox", () => {
-  it("a publish that fails after the write loses no outcome: the reconciler publishes it once", async () => {
+describe("outcomes from the stream", () => {
+  it("a publish EventBridge refuses is retried from the stream: the outcome goes out once, and nothing else moves", async () => {
     const chatId = group();
-    const traceId = await update(chatId, { display_name: "Survives a crash" });
+    const traceId = await update(chatId, { display_name: "Survives a refusal" });
     const event = droppedEvent(chatId, "chat.group_name_updated");
 
     const publish = vi
       .spyOn(EventBridgePublisher.prototype, "publish")
       .mockRejectedValueOnce(new Error("EventBridge did not answer"));
-    let crashed: WebhookAnswer;
+    let answer: WebhookAnswer;
     try {
-      crashed = await deliverLate(event);
-      expect(publish).toHaveBeenCalledTimes(1);
+      answer = await deliverLate(event);
+      await stack.published();
+      expect(publish).toHaveBeenCalledTimes(2);
     } finally {
       publish.mockRestore();
     }
-    // The outcome is stored with its outbox mark, so the delivery is done: Linq is not asked to send it again.
-    expect(crashed).toMatchObject({ status: 200, body: { result: "settled" } });
+    // The settlement is stored before anything is published: the delivery is done, Linq is not asked again.
+    expect(answer).toMatchObject({ status: 200, body: { result: "settled" } });
     const settled = await record(chatId, traceId);
     expect(settled).toMatchObject({ status: "succeeded" });
-    expect(outcomeEvents(stack, traceId)).toEqual([]);
-
-    // Had the function died instead, Linq would redeliver: the delivery was applied already, so that changes nothing.
-    expect(await deliverLate(event)).toMatchObject({ status: 200, body: { result: "duplicate" } });
-    expect(outcomeEvents(stack, traceId)).toEqual([]);
-
-    expect(await reconcile()).toMatchObject({ settled: 0, published: 1, errors: 0 });
     const outcomes = outcomeEvents(stack, traceId);
     expect(outcomes.map((e) => e["detail-type"])).toEqual(["operation.succeeded"]);
     expect(outcomes[0]!.detail).toEqual(settled);
 
-    expect(await reconcile()).toMatchObject({ published: 0 });
+    // Linq redelivering the event changes nothing and publishes nothing.
+    expect(await deliverLate(event)).toMatchObject({ status: 200, body: { result: "duplicate" } });
     expect(outcomeEvents(stack, traceId)).toHaveLength(1);
     expect(await record(chatId, traceId)).toEqual(settled);
   });

@@ -60,7 +60,7 @@ beforeEach(() => {
 afterEach(async () => {
   await stack.sandbox!.idle();
   await stack.bus.idle();
-  expectOneOutcomeEach(stack, started, countsBefore);
+  await expectOneOutcomeEach(stack, started, countsBefore);
 });
 
 function group(): string {
@@ -104,6 +104,7 @@ async function settled(chatId: string, traceId: string): Promise<ServiceBody> {
     return body.status !== "pending" && !open ? body : undefined;
   });
   await stack.sandbox!.idle();
+  await stack.published();
   return record(chatId, traceId);
 }
 
@@ -211,11 +212,11 @@ describe("Linq's own deliveries, each sent twice under one webhook-id", () => {
     const changes = await chatChanges(stack, chatId);
     expect(changes).toHaveLength(1);
     expect(changes[0]).toMatchObject({
-      pk: `chat#${chatId}`,
       chat_id: chatId,
-      event_id: rename.eventId,
+      id: `event#${rename.eventId}`,
+      kind: "change",
       event_type: "chat.group_name_updated",
-      data: { new_value: "Book club 📚 (Sam's)", changed_by_handle: { handle: SAM } },
+      evidence: { event_id: rename.eventId, value: "Book club 📚 (Sam's)", changed_by: { is_me: false } },
     });
     expect(await record(chatId, ours)).toEqual(before);
     const list = await api("GET", `/v3/chats/${chatId}/operations`);
@@ -295,8 +296,6 @@ describe("deliveries made by hand", () => {
       linqEvent("participant.added", { chat_id: chatId, handle: "+15550100009" }),
       linqEvent("chat.created", { chat: { id: chatId } }),
       linqEvent("call.started", "no object here either"),
-      // A removal that names no chat can match nothing of ours.
-      linqEvent("participant.removed", { handle: SAM }),
     ];
     const eventsBefore = stack.bus.events().length;
     for (const body of bodies) {
@@ -308,22 +307,38 @@ describe("deliveries made by hand", () => {
     expect(stack.bus.events().length).toBe(eventsBefore);
   });
 
-  it("a signed body that is not a readable event gets 400, never a 5xx Linq would retry", async () => {
+  it("a signed delivery the service cannot use is answered 2xx and kept as it came: Linq never retries a 4xx", async () => {
     const chatId = group();
-    const unreadable = [
+    const unusable = [
+      linqEvent("chat.group_name_update_failed", { chat_id: chatId, failed_at: new Date().toISOString() }),
+      linqEvent("chat.group_name_updated", { chat_id: chatId, new_value: "" }),
+      linqEvent("participant.removed", { chat_id: chatId, participant: { handle: "not a handle" } }),
+    ];
+    const unattributed = [
       "{not json",
       "",
       "[]",
       '"chat.group_name_updated"',
-      linqEvent("chat.group_name_update_failed", { chat_id: chatId, failed_at: new Date().toISOString() }),
       linqEvent("chat.group_name_updated", { updated_at: new Date().toISOString(), new_value: "x" }),
+      // A removal that names no chat can match nothing of ours.
+      linqEvent("participant.removed", { handle: SAM }),
+      JSON.stringify({
+        __proto__: { polluted: true },
+        event_id: "x".repeat(500),
+        event_type: "chat.group_name_updated",
+      }),
     ];
-    for (const body of unreadable) {
+    for (const body of [...unusable, ...unattributed]) {
       const answer = await deliver(stack, body, signed(NEW_SECRET, body));
-      expect(answer.status, body).toBe(400);
-      expect(answer.body).toMatchObject({ error: { status: 400, code: 1003 }, success: false });
+      expect(answer.status, body).toBe(200);
+      expect(answer.body, body).toMatchObject({ received: true, result: "kept" });
     }
-    expect(await chatChanges(stack, chatId)).toEqual([]);
+    const kept = await chatChanges(stack, chatId);
+    expect(kept.map((item) => item.kind)).toEqual(["unusable", "unusable", "unusable"]);
+    expect(kept.map((item) => item.raw).sort()).toEqual([...unusable].sort());
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const elsewhere = await chatChanges(stack, "unattributed");
+    expect(elsewhere.map((item) => item.raw)).toEqual(expect.arrayContaining(unattributed));
   });
 });
 
@@ -397,7 +412,7 @@ describe("signatures", () => {
     ] as const) {
       const body = linqEvent("chat.group_name_updated", { chat_id: chatId, new_value: name });
       const answer = await deliver(stack, body, signed(NEW_SECRET, body, { timestampSeconds: nowSeconds() + offset }));
-      expect(answer).toMatchObject({ status: 200, body: { result: "recorded-against-chat" } });
+      expect(answer).toMatchObject({ status: 200, body: { result: "kept" } });
     }
     expect(await chatChanges(stack, chatId)).toHaveLength(2);
   });
@@ -411,9 +426,9 @@ describe("signatures", () => {
       changed_by_handle: { handle: ALEX },
     });
     const answer = await deliver(stack, body, signed(NEW_SECRET, body), "application/octet-stream");
-    expect(answer).toMatchObject({ status: 200, body: { result: "recorded-against-chat" } });
+    expect(answer).toMatchObject({ status: 200, body: { result: "kept" } });
     const changes = await chatChanges(stack, chatId);
-    expect(changes.map((change) => (change.data as { new_value: string }).new_value)).toEqual([name]);
+    expect(changes.map((change) => (change.evidence as { value: string }).value)).toEqual([name]);
 
     const altered = body.replace("déjà", "deja");
     const forged = await deliver(stack, altered, signed(NEW_SECRET, body), "application/octet-stream");

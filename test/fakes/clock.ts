@@ -27,7 +27,7 @@ export class FakeClock implements Clock {
   }
 }
 
-/** Our trace ids, predictable: `ours-1`, `ours-2`, ... */
+/** Our operation ids, predictable: `ours-1`, `ours-2`, ... */
 export class SequentialIds implements Ids {
   #next = 1;
   readonly #prefix: string;
@@ -36,7 +36,7 @@ export class SequentialIds implements Ids {
     this.#prefix = prefix;
   }
 
-  traceId(): string {
+  operationId(): string {
     return `${this.#prefix}-${this.#next++}`;
   }
 }

@@ -6,11 +6,11 @@
  */
 import { LinqRefusal, LinqUnavailable } from "../../src/domain/errors.ts";
 import type { ChatUpdateRequest } from "../../src/domain/operation.ts";
-import type { LinqApi, LinqChat } from "../../src/domain/ports.ts";
+import type { LinqAnswer, LinqApi, LinqChat } from "../../src/domain/ports.ts";
 import type { Journal } from "./journal.ts";
 
-type UpdateAnswer = Awaited<ReturnType<LinqApi["updateChat"]>>;
-type RemoveAnswer = Awaited<ReturnType<LinqApi["removeParticipant"]>>;
+type UpdateAnswer = LinqAnswer<Record<string, unknown>>;
+type RemoveAnswer = LinqAnswer<Record<string, unknown>>;
 
 export type Reply<T, A extends unknown[]> = T | Error | ((...args: A) => T | Promise<T>);
 
@@ -47,13 +47,16 @@ export class FakeLinqApi implements LinqApi {
     this.#journal = journal;
   }
 
-  /** The next calls to `updateChat` reply with these, in order; then the default `{chat_id, status: "pending"}`. */
+  /**
+   * The next calls to `updateChat` reply with these, in order; then the default `{chat_id, status: "pending"}` with
+   * its `X-Trace-ID` `linq-N`.
+   */
   answerUpdateChat(...replies: Reply<UpdateAnswer, [string, ChatUpdateRequest]>[]): this {
     this.#updateReplies.push(...replies);
     return this;
   }
 
-  /** The next calls to `removeParticipant` reply with these; then the default 202 body with `linq-trace-N`. */
+  /** The next calls to `removeParticipant` reply with these; then the default 202 body with trace id `linq-N`. */
   answerRemoveParticipant(...replies: Reply<RemoveAnswer, [string, string]>[]): this {
     this.#removeReplies.push(...replies);
     return this;
@@ -67,7 +70,7 @@ export class FakeLinqApi implements LinqApi {
 
   /** A group chat as Linq shows it. */
   setChat(chat: Partial<LinqChat> & { id: string }): void {
-    this.chats.set(chat.id, { display_name: null, group_chat_icon: null, handles: [], ...chat });
+    this.chats.set(chat.id, { display_name: null, group_chat_icon: null, updated_at: null, handles: [], ...chat });
   }
 
   callsOf<O extends LinqCall["op"]>(op: O): Extract<LinqCall, { op: O }>[] {
@@ -77,16 +80,20 @@ export class FakeLinqApi implements LinqApi {
   async updateChat(chatId: string, request: ChatUpdateRequest): Promise<UpdateAnswer> {
     this.calls.push({ op: "updateChat", chatId, request: structuredClone(request) });
     this.#journal?.add(`linq.updateChat ${chatId}`);
-    return play(this.#updateReplies.shift() ?? { chat_id: chatId, status: "pending" }, [chatId, request]);
+    const reply = this.#updateReplies.shift() ?? {
+      body: { chat_id: chatId, status: "pending" },
+      traceId: `linq-${++this.#linqTraces}`,
+    };
+    return play(reply, [chatId, request]);
   }
 
   async removeParticipant(chatId: string, handle: string): Promise<RemoveAnswer> {
     this.calls.push({ op: "removeParticipant", chatId, handle });
     this.#journal?.add(`linq.removeParticipant ${chatId} ${handle}`);
+    const traceId = `linq-${++this.#linqTraces}`;
     const reply = this.#removeReplies.shift() ?? {
-      message: "Participant removal queued",
-      status: "accepted",
-      trace_id: `linq-trace-${++this.#linqTraces}`,
+      body: { message: "Participant removal queued", status: "accepted", trace_id: traceId },
+      traceId,
     };
     return play(reply, [chatId, handle]);
   }

@@ -1,172 +1,174 @@
 /**
- * An in-memory OperationStore with the DynamoDB store's semantics (src/adapters/dynamo-operation-store.ts):
- * - `create` only if the key is absent;
- * - `save` only if the stored version is the expected one; with a delivery id, the delivery is recorded in the same
- *   atomic step, and a delivery id already used wins over a version conflict ("duplicate-delivery");
- * - `rename` puts the named record if its key is absent and deletes the intent if it is still at its version, both or
- *   neither;
- * - `openOperations` reads the chat's records of that kind with a part still pending (whatever their status);
- * - `pendingBefore` / `outboxBefore` are the sparse indexes: pending status / an outbox mark, strictly before, oldest
- *   first;
- * - `clearOutbox` only if the mark is unchanged, and bumps the version;
- * - `listByChat` newest first with an opaque cursor that is rejected (400) for another chat or when not ours.
- * Records are copied in and out, as a real store would: nothing a caller mutates leaks into the store.
+ * An in-memory store with the DynamoDB store's semantics, item for item: it keeps items through the same codec
+ * (src/adapters/operation-items.ts) and answers each query from the same index attributes, so the contract suite
+ * (test/adapters/operation-store.contract.test.ts) holds for both. Every commit is also told to `onCommit` as the
+ * table's stream would tell it (before and after of each record), for the outcome publisher.
+ * Items are copied in and out, as a real store would: nothing a caller mutates leaks into the store.
  */
-import { badRequest, LinqCode } from "../../src/domain/errors.ts";
-import { awaitingParts, type OperationKind, type StoredOperation } from "../../src/domain/operation.ts";
-import type { ChatChange, OperationPage, OperationStore, SaveResult } from "../../src/domain/ports.ts";
+import { decodeCursor, encodeCursor } from "../../src/adapters/cursor.ts";
+import { fromItem, isEventItem, PENDING_SHARD, toItem, type ItemOptions } from "../../src/adapters/operation-items.ts";
+import { InvalidCursor } from "../../src/domain/errors.ts";
+import type { KeptEvent } from "../../src/domain/kept-event.ts";
+import type { StoredOperation } from "../../src/domain/operation.ts";
+import type { RecordChange } from "../../src/domain/outcomes.ts";
+import type {
+  Backlog,
+  Change,
+  ChatView,
+  CommitResult,
+  OperationPage,
+  OperationQueries,
+  OperationStore,
+} from "../../src/domain/ports.ts";
 import type { Journal } from "./journal.ts";
 
-const keyOf = (chatId: string, traceId: string) => `${chatId}\u0000${traceId}`;
-const createdKey = (record: StoredOperation) => `${record.created_at}#${record.trace_id}`;
-const oldestFirst = (a: StoredOperation, b: StoredOperation) =>
-  a.created_at.localeCompare(b.created_at) || a.trace_id.localeCompare(b.trace_id);
+type Item = Record<string, unknown> & { chat_id: string; id: string; version: number };
 
-export class InMemoryOperationStore implements OperationStore {
-  readonly #records = new Map<string, StoredOperation>();
-  readonly #deliveries = new Set<string>();
-  readonly #changes: ChatChange[] = [];
+const keyOf = (chatId: string, id: string) => `${chatId}\u0000${id}`;
+const text = (item: Item, name: string) => (typeof item[name] === "string" ? (item[name] as string) : undefined);
+
+export const TEST_ITEM_OPTIONS: ItemOptions = { watchWindowMs: 60 * 60 * 1000, recordTtlSeconds: 90 * 24 * 3600 };
+
+export class InMemoryOperationStore implements OperationStore, OperationQueries, Backlog {
+  readonly #items = new Map<string, Item>();
   readonly #journal: Journal | undefined;
+  readonly #now: () => Date;
+  readonly #options: ItemOptions;
+  /** The table's stream: told every committed record change, in order. */
+  onCommit: (changes: RecordChange[]) => void = () => {};
+  /** Counts commits (writes of items) and reads, as the DynamoDB adapter's are counted in the bench. */
+  readonly counts = { writes: 0, reads: 0 };
 
-  constructor(journal?: Journal) {
-    this.#journal = journal;
+  constructor(options: { journal?: Journal; now?: () => Date; items?: ItemOptions } = {}) {
+    this.#journal = options.journal;
+    this.#now = options.now ?? (() => new Date());
+    this.#options = options.items ?? TEST_ITEM_OPTIONS;
   }
 
-  // ---- test helpers (not part of the port) ----
+  // ---- test helpers (not part of the ports) ----
 
   /** Every stored record, oldest first. */
   all(): StoredOperation[] {
-    return [...this.#records.values()].sort(oldestFirst).map((record) => structuredClone(record));
+    return [...this.#items.values()]
+      .filter((item) => !isEventItem(item))
+      .map((item) => fromItem(structuredClone(item)) as StoredOperation)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   }
 
-  /** Writes a record as-is, bypassing every condition: for arranging a state. */
-  put(record: StoredOperation): void {
-    this.#records.set(keyOf(record.chat_id, record.trace_id), structuredClone(record));
+  /** Every kept event of a chat (or of all chats). */
+  keptEvents(chatId?: string): KeptEvent[] {
+    return [...this.#items.values()]
+      .filter((item) => isEventItem(item) && (chatId === undefined || item.chat_id === chatId))
+      .map((item) => fromItem(structuredClone(item)) as KeptEvent);
   }
 
-  /** Changes that matched no operation, as recorded against their chat. */
-  chatChanges(chatId?: string): ChatChange[] {
-    return this.#changes.filter((change) => chatId === undefined || change.chat_id === chatId).map((c) => ({ ...c }));
+  // ---- OperationStore ----
+
+  async commit(changes: Change[]): Promise<CommitResult> {
+    for (const change of changes) {
+      const stored = this.#items.get(keyOf(change.after.chat_id, change.after.id));
+      const fits = change.before === undefined ? stored === undefined : stored?.version === change.before.version;
+      if (!fits) {
+        this.#journal?.add(`store.conflict ${change.after.id}`);
+        return { result: "conflict" };
+      }
+    }
+    const operations: StoredOperation[] = [];
+    const recordChanges: RecordChange[] = [];
+    for (const change of changes) {
+      const key = keyOf(change.after.chat_id, change.after.id);
+      const previous = this.#items.get(key);
+      const after = { ...structuredClone(change.after), version: (change.before?.version ?? 0) + 1 };
+      this.#items.set(key, toItem(after, this.#now(), this.#options) as Item);
+      this.counts.writes++;
+      if (change.type === "operation") {
+        operations.push(structuredClone(after) as StoredOperation);
+        recordChanges.push({
+          before: previous === undefined ? undefined : (fromItem(structuredClone(previous)) as StoredOperation),
+          after: structuredClone(after) as StoredOperation,
+        });
+      }
+      this.#journal?.add(`store.commit ${change.after.id}`);
+    }
+    this.onCommit(recordChanges);
+    return { result: "saved", operations };
   }
 
-  hasDelivery(deliveryId: string): boolean {
-    return this.#deliveries.has(deliveryId);
+  async get(chatId: string, id: string): Promise<StoredOperation | undefined> {
+    this.counts.reads++;
+    const item = this.#items.get(keyOf(chatId, id));
+    return item === undefined || isEventItem(item) ? undefined : (fromItem(structuredClone(item)) as StoredOperation);
   }
 
-  // ---- the port ----
-
-  async create(record: StoredOperation): Promise<boolean> {
-    const key = keyOf(record.chat_id, record.trace_id);
-    if (this.#records.has(key)) return false;
-    this.#records.set(key, structuredClone(record));
-    this.#journal?.add(`store.create ${record.trace_id} ${record.status}`);
-    return true;
+  async watch(chatId: string): Promise<ChatView> {
+    this.counts.reads++;
+    const now = this.#now().toISOString();
+    const view: ChatView = { chatId, operations: [], events: [] };
+    for (const item of this.#chat(chatId)) {
+      const until = text(item, "watch_until");
+      if (until === undefined || until <= now) continue;
+      const value = fromItem(structuredClone(item));
+      if (isEventItem(item)) view.events.push(value as KeptEvent);
+      else view.operations.push(value as StoredOperation);
+    }
+    return view;
   }
 
-  async get(chatId: string, traceId: string): Promise<StoredOperation | undefined> {
-    const record = this.#records.get(keyOf(chatId, traceId));
-    return record === undefined ? undefined : structuredClone(record);
+  // ---- OperationQueries ----
+
+  async byChatAndTraceId(chatId: string, traceId: string): Promise<StoredOperation | undefined> {
+    const item = this.#chat(chatId).find((candidate) => candidate.trace_id === traceId);
+    return item === undefined ? undefined : (fromItem(structuredClone(item)) as StoredOperation);
   }
 
-  async getByTraceId(traceId: string): Promise<StoredOperation | undefined> {
-    const record = [...this.#records.values()].find((r) => r.trace_id === traceId);
-    return record === undefined ? undefined : structuredClone(record);
+  async byTraceId(traceId: string): Promise<StoredOperation | undefined> {
+    const item = [...this.#items.values()].find((candidate) => candidate.trace_id === traceId);
+    return item === undefined ? undefined : (fromItem(structuredClone(item)) as StoredOperation);
   }
 
   async listByChat(chatId: string, options: { limit: number; cursor?: string }): Promise<OperationPage> {
-    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor, chatId);
-    const newestFirst = [...this.#records.values()]
-      .filter((record) => record.chat_id === chatId)
-      .sort((a, b) => createdKey(b).localeCompare(createdKey(a)))
-      .filter((record) => after === undefined || createdKey(record) < after);
-    const page = newestFirst.slice(0, options.limit);
+    const start =
+      options.cursor === undefined ? undefined : decodeCursor(options.cursor, ["chat_id", "id", "created_key"]);
+    if (start !== undefined && start.chat_id !== chatId) throw new InvalidCursor();
+    const newest = this.#chat(chatId)
+      .filter((item) => text(item, "created_key") !== undefined)
+      .sort((a, b) => (text(b, "created_key") as string).localeCompare(text(a, "created_key") as string))
+      .filter((item) => start === undefined || (text(item, "created_key") as string) < start.created_key);
+    const page = newest.slice(0, options.limit);
     const last = page.at(-1);
     return {
-      records: page.map((record) => structuredClone(record)),
+      records: page.map((item) => fromItem(structuredClone(item)) as StoredOperation),
       nextCursor:
-        newestFirst.length > page.length && last !== undefined ? encodeCursor(chatId, createdKey(last)) : null,
+        newest.length > options.limit && last !== undefined
+          ? encodeCursor(last, ["chat_id", "id", "created_key"])
+          : null,
     };
   }
 
-  async openOperations(chatId: string, kind: OperationKind): Promise<StoredOperation[]> {
-    return [...this.#records.values()]
-      .filter((r) => r.chat_id === chatId && r.kind === kind && awaitingParts(r).length > 0)
-      .sort(oldestFirst)
-      .map((record) => structuredClone(record));
+  // ---- Backlog ----
+
+  async pendingBefore(
+    before: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<{ records: StoredOperation[]; next?: string }> {
+    const keys = ["pending_shard", "pending_since", "chat_id", "id"] as const;
+    const start = cursor === undefined ? undefined : decodeCursor(cursor, keys);
+    const order = (item: Item) => `${text(item, "pending_since")}\u0000${item.chat_id}\u0000${item.id}`;
+    const pending = [...this.#items.values()]
+      .filter((item) => item.pending_shard === PENDING_SHARD && (text(item, "pending_since") as string) < before)
+      .sort((a, b) => order(a).localeCompare(order(b)))
+      .filter(
+        (item) => start === undefined || order(item) > `${start.pending_since}\u0000${start.chat_id}\u0000${start.id}`,
+      );
+    const page = pending.slice(0, limit);
+    const records = page.map((item) => fromItem(structuredClone(item)) as StoredOperation);
+    const last = page.at(-1);
+    // Like DynamoDB with a Limit: a full page hands out a cursor even if nothing follows.
+    return page.length === limit && last !== undefined ? { records, next: encodeCursor(last, keys) } : { records };
   }
 
-  async save(next: StoredOperation, expectedVersion: number, deliveryId?: string): Promise<SaveResult> {
-    if (deliveryId !== undefined && this.#deliveries.has(deliveryId)) return "duplicate-delivery";
-    const key = keyOf(next.chat_id, next.trace_id);
-    if (this.#records.get(key)?.version !== expectedVersion) return "conflict";
-    this.#records.set(key, structuredClone(next));
-    if (deliveryId !== undefined) this.#deliveries.add(deliveryId);
-    this.#journal?.add(`store.save ${next.trace_id} ${next.status}`);
-    return "saved";
+  #chat(chatId: string): Item[] {
+    return [...this.#items.values()].filter((item) => item.chat_id === chatId);
   }
-
-  async rename(intent: StoredOperation, named: StoredOperation): Promise<"saved" | "conflict"> {
-    const intentKey = keyOf(intent.chat_id, intent.trace_id);
-    const namedKey = keyOf(named.chat_id, named.trace_id);
-    // DynamoDB refuses a transaction that touches one item twice: a caller bug, not a conflict.
-    if (intentKey === namedKey) throw new Error("rename: the intent and the named record have the same key");
-    if (this.#records.has(namedKey) || this.#records.get(intentKey)?.version !== intent.version) return "conflict";
-    this.#records.set(namedKey, structuredClone(named));
-    this.#records.delete(intentKey);
-    this.#journal?.add(`store.rename ${intent.trace_id} -> ${named.trace_id} ${named.status}`);
-    return "saved";
-  }
-
-  async recordChatChange(change: ChatChange, deliveryId: string): Promise<"saved" | "duplicate-delivery"> {
-    if (this.#deliveries.has(deliveryId)) return "duplicate-delivery";
-    this.#changes.push(structuredClone(change));
-    this.#deliveries.add(deliveryId);
-    this.#journal?.add(`store.chatChange ${change.chat_id} ${change.event_type}`);
-    return "saved";
-  }
-
-  async pendingBefore(before: string, limit: number, after?: StoredOperation): Promise<StoredOperation[]> {
-    return [...this.#records.values()]
-      .filter((record) => record.status === "pending" && record.created_at < before)
-      .filter((record) => after === undefined || oldestFirst(record, after) > 0)
-      .sort(oldestFirst)
-      .slice(0, limit)
-      .map((record) => structuredClone(record));
-  }
-
-  async outboxBefore(before: string, limit: number): Promise<StoredOperation[]> {
-    return [...this.#records.values()]
-      .filter((record) => record.outbox_since !== undefined && record.outbox_since < before)
-      .sort((a, b) => (a.outbox_since ?? "").localeCompare(b.outbox_since ?? "") || oldestFirst(a, b))
-      .slice(0, limit)
-      .map((record) => structuredClone(record));
-  }
-
-  async clearOutbox(record: StoredOperation): Promise<boolean> {
-    if (record.outbox_since === undefined) return false;
-    const key = keyOf(record.chat_id, record.trace_id);
-    const current = this.#records.get(key);
-    if (current === undefined || current.outbox_since !== record.outbox_since) return false;
-    const { outbox_since: _since, ...rest } = current;
-    this.#records.set(key, { ...rest, version: current.version + 1 });
-    this.#journal?.add(`store.clearOutbox ${record.trace_id}`);
-    return true;
-  }
-}
-
-function encodeCursor(chatId: string, after: string): string {
-  return Buffer.from(JSON.stringify(["fake", chatId, after])).toString("base64url");
-}
-
-function decodeCursor(cursor: string, chatId: string): string {
-  const invalid = () => badRequest(LinqCode.invalidParameter, "cursor is not valid for this list");
-  let values: unknown;
-  try {
-    values = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw invalid();
-  }
-  if (!Array.isArray(values) || values.length !== 3 || values[0] !== "fake" || values[1] !== chatId) throw invalid();
-  if (typeof values[2] !== "string") throw invalid();
-  return values[2];
 }

@@ -1,11 +1,14 @@
 /**
- * Every port faked and wired once: `world` satisfies OperationsDeps, RequestEventDeps and ReconcilerDeps, and keeps
- * one journal across the fakes so tests can assert order.
+ * Every port faked and wired once: `world` satisfies OperationsDeps, RequestEventDeps, CorrelationDeps and
+ * ReconcilerDeps, and keeps one journal across the fakes so tests can assert order. The store's commits go to the
+ * outcome publisher as the table's stream would carry them: a publish that fails stays queued, and `retryStream`
+ * delivers it again, as Lambda's event source mapping retries a batch.
  */
 import { applyLinqEvent, type Settlement } from "../../src/domain/correlation.ts";
 import { readLinqEvent } from "../../src/domain/linq-events.ts";
+import { publishOutcomes, type RecordChange } from "../../src/domain/outcomes.ts";
 import { FakeClock, SequentialIds } from "./clock.ts";
-import { InMemoryIdempotencyStore } from "./idempotency-store.ts";
+import { InMemoryIdempotencyKeys } from "./idempotency-keys.ts";
 import { Journal } from "./journal.ts";
 import { FakeLinqApi } from "./linq-api.ts";
 import { FakeOutcomePublisher, FakeRejectedRequests } from "./outcome-publisher.ts";
@@ -16,20 +19,41 @@ export const OTHER_CHAT = "0d9a8b7c-6e5f-4a3b-8c2d-1e0f9a8b7c6d";
 
 export function makeWorld() {
   const journal = new Journal();
+  const clock = new FakeClock();
+  const store = new InMemoryOperationStore({ journal, now: () => clock.now() });
+  const publisher = new FakeOutcomePublisher(journal);
+  const unpublished: RecordChange[][] = [];
+  const stream = async () => {
+    while (unpublished.length > 0) {
+      await publishOutcomes(publisher, unpublished[0]!);
+      unpublished.shift();
+    }
+  };
+  store.onCommit = (changes) => {
+    unpublished.push(changes);
+    void stream().catch(() => {});
+  };
   const world = {
     journal,
-    clock: new FakeClock(),
+    clock,
     ids: new SequentialIds(),
-    store: new InMemoryOperationStore(journal),
-    idempotency: new InMemoryIdempotencyStore(),
+    store,
+    backlog: store,
+    keys: new InMemoryIdempotencyKeys(),
     linq: new FakeLinqApi(journal),
-    publisher: new FakeOutcomePublisher(journal),
+    publisher,
     rejected: new FakeRejectedRequests(),
+    callLeaseMs: 35_000,
     /** Delivers a webhook body the way the webhook route does: read it, then apply it under its delivery id. */
     deliver(body: unknown, deliveryId?: string): Promise<Settlement> {
       const event = readLinqEvent(body);
-      return applyLinqEvent(world, event, deliveryId ?? `msg_${event.eventId}`);
+      const id = deliveryId ?? `msg_${(body as { event_id?: string }).event_id ?? "?"}`;
+      return applyLinqEvent(world, event, id);
     },
+    /** The stream's retry of batches whose publish failed. */
+    retryStream: stream,
+    /** Batches the stream still has to publish. */
+    unpublished: () => unpublished.length,
   };
   return world;
 }

@@ -105,6 +105,7 @@ export async function quiet(stack: LocalStack): Promise<void> {
   await stack.bus.idle();
   await stack.sandbox?.idle();
   await stack.bus.idle();
+  await stack.published();
 }
 
 /**

@@ -89,6 +89,8 @@ export async function deliver(
     body,
   });
   const text = await response.text();
+  // Outcomes go out through the table's stream: let whatever this delivery settled be published before asserting.
+  await stack.published();
   return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
 
@@ -114,7 +116,12 @@ export function outcomeCounts(stack: LocalStack): Map<string, number> {
  * The one-outcome rule, checked after a test: every operation it started has exactly one outcome event, and so does
  * every operation whose count moved during it (`before` is `outcomeCounts` taken when the test began).
  */
-export function expectOneOutcomeEach(stack: LocalStack, started: string[], before: Map<string, number>): void {
+export async function expectOneOutcomeEach(
+  stack: LocalStack,
+  started: string[],
+  before: Map<string, number>,
+): Promise<void> {
+  await stack.published();
   const counts = outcomeCounts(stack);
   for (const traceId of started) expect(counts.get(traceId), `outcome events of ${traceId}`).toBe(1);
   for (const [traceId, count] of counts) {
@@ -122,7 +129,7 @@ export function expectOneOutcomeEach(stack: LocalStack, started: string[], befor
   }
 }
 
-/** The changes recorded against a chat because they matched no operation (ledger items `chat#<chatId>`). */
+/** The events kept against a chat (changes that are not ours, ambiguous outcomes, unusable deliveries). */
 export async function chatChanges(stack: LocalStack, chatId: string): Promise<Record<string, unknown>[]> {
   const client = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
@@ -130,9 +137,9 @@ export async function chatChanges(stack: LocalStack, chatId: string): Promise<Re
   try {
     const { Items } = await client.send(
       new QueryCommand({
-        TableName: stack.tables.ledger,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": `chat#${chatId}` },
+        TableName: stack.tables.operations,
+        KeyConditionExpression: "chat_id = :chat AND begins_with(id, :event)",
+        ExpressionAttributeValues: { ":chat": chatId, ":event": "event#" },
         ConsistentRead: true,
       }),
     );

@@ -1,0 +1,158 @@
+/**
+ * The operations table's stream, as Lambda's event source mapping reads it: DynamoDB Local's own stream, polled shard by
+ * shard in order, each batch handed to the subscriber; a batch that fails is retried, then given up with a line in the
+ * log (where AWS would send it to the dead-letter queue).
+ */
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  TrimmedDataAccessException,
+} from "@aws-sdk/client-dynamodb-streams";
+import type { DynamoDBStreamEvent } from "aws-lambda";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./dynamodb.ts";
+
+export interface StreamOptions {
+  endpoint: string;
+  client: DynamoDBClient;
+  tableName: string;
+  deliver: (event: DynamoDBStreamEvent) => Promise<void>;
+  /** Attempts of a failing batch before it is given up (Lambda's `maximumRetryAttempts` + 1). */
+  attempts?: number;
+  pollMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface StreamPoller {
+  stop(): Promise<void>;
+  /** Resolves once every change made before the call has been handed to the subscriber. */
+  drained(): Promise<void>;
+}
+
+export async function pollStream(options: StreamOptions): Promise<StreamPoller> {
+  const { Table } = await options.client.send(new DescribeTableCommand({ TableName: options.tableName }));
+  const streamArn = Table?.LatestStreamArn;
+  if (streamArn === undefined) throw new Error(`${options.tableName} has no stream`);
+  const streams = new DynamoDBStreamsClient({
+    endpoint: options.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const pollMs = options.pollMs ?? 25;
+  const attempts = options.attempts ?? 3;
+  const log = options.log ?? (() => {});
+  let stopped = false;
+  /** Completed passes over every shard that found nothing new; `drained` waits for the next one. */
+  let emptyPasses = 0;
+  const done = new Set<string>();
+  const iterators = new Map<string, string>();
+  /** The last record handed over, per shard: where to pick up again. */
+  const lastRead = new Map<string, string>();
+
+  /**
+   * DynamoDB Local numbers stream records across all its tables, so a write to another table leaves a gap an iterator
+   * reports as trimmed data. Picking up after the last record read (or from the start, when none was) loses nothing.
+   */
+  const reopen = async (shardId: string) => {
+    const last = lastRead.get(shardId);
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ...(last === undefined
+          ? { ShardIteratorType: "TRIM_HORIZON" as const }
+          : { ShardIteratorType: "AFTER_SEQUENCE_NUMBER" as const, SequenceNumber: last }),
+      }),
+    );
+    if (ShardIterator === undefined) iterators.delete(shardId);
+    else iterators.set(shardId, ShardIterator);
+  };
+
+  const refreshShards = async () => {
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    for (const shard of StreamDescription?.Shards ?? []) {
+      const id = shard.ShardId;
+      if (id === undefined || done.has(id) || iterators.has(id)) continue;
+      // A child shard waits until its parent is read to the end, so a record's changes stay in order.
+      if (shard.ParentShardId !== undefined && !done.has(shard.ParentShardId) && iterators.has(shard.ParentShardId)) {
+        continue;
+      }
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ShardIteratorType: "TRIM_HORIZON" }),
+      );
+      if (ShardIterator !== undefined) iterators.set(id, ShardIterator);
+    }
+  };
+
+  const deliver = async (event: DynamoDBStreamEvent) => {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        await options.deliver(event);
+        return;
+      } catch (error) {
+        if (attempt === attempts) log(`stream batch of ${event.Records.length} given up: ${String(error)}`);
+        else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
+    }
+  };
+
+  const loop = (async () => {
+    let sinceRefresh = Number.POSITIVE_INFINITY;
+    while (!stopped) {
+      try {
+        if (sinceRefresh > 40 || iterators.size === 0) {
+          await refreshShards();
+          sinceRefresh = 0;
+        }
+        sinceRefresh++;
+        let any = false;
+        for (const [shardId, iterator] of iterators) {
+          let page;
+          try {
+            page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+          } catch (error) {
+            if (!(error instanceof TrimmedDataAccessException || error instanceof ExpiredIteratorException))
+              throw error;
+            await reopen(shardId);
+            any = true;
+            continue;
+          }
+          const { Records = [], NextShardIterator } = page;
+          if (NextShardIterator === undefined || NextShardIterator === null) {
+            iterators.delete(shardId);
+            done.add(shardId);
+          } else iterators.set(shardId, NextShardIterator);
+          if (Records.length === 0) continue;
+          any = true;
+          await deliver({ Records: Records as DynamoDBStreamEvent["Records"] });
+          const last = Records.at(-1)?.dynamodb?.SequenceNumber;
+          if (last !== undefined) lastRead.set(shardId, last);
+        }
+        if (!any) {
+          emptyPasses++;
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+      } catch (error) {
+        if (stopped) break;
+        log(`stream poll failed: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  })();
+
+  return {
+    async drained() {
+      // A pass that started after this call and found nothing has seen every earlier change.
+      const target = emptyPasses + 2;
+      while (!stopped && emptyPasses < target) await new Promise((resolve) => setTimeout(resolve, pollMs));
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      streams.destroy();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/** The DynamoDB stores. The SDK finds its region and endpoint itself (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`). */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoIdempotencyKeys } from "../adapters/dynamo-idempotency-keys.ts";
+import { DynamoOperationStore } from "../adapters/dynamo-operation-store.ts";
+import { readLedgerTable, readOperationsTable, readWatchWindowMs } from "../config.ts";
+import { memo } from "./system.ts";
+
+const DAY = 24 * 60 * 60;
+
+const documentClient = memo(() =>
+  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+);
+
+export const operationStore = memo(
+  (env) =>
+    new DynamoOperationStore({
+      client: documentClient(env),
+      tableName: readOperationsTable(env),
+      watchWindowMs: readWatchWindowMs(env),
+      recordTtlSeconds: 90 * DAY,
+    }),
+);
+
+export const idempotencyKeys = memo(
+  (env) => new DynamoIdempotencyKeys({ client: documentClient(env), tableName: readLedgerTable(env), ttlSeconds: DAY }),
+);
