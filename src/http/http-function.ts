@@ -5,7 +5,8 @@
 import middy from "@middy/core";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import type { Answer } from "../domain/ports.ts";
-import { LinqCode, ServiceError } from "../domain/errors.ts";
+import type { Verification } from "../adapters/webhook-verifier.ts";
+import { badRequest, LinqCode, ServiceError } from "../domain/errors.ts";
 import { log } from "../log.ts";
 import {
   bearerAuth,
@@ -44,29 +45,27 @@ export function httpFunction(
 /** Linq's webhook bodies carry message events too; this bounds them well above any event this service reads. */
 export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
-export type Verify = (
-  raw: Buffer,
-  headers: Record<string, string | undefined>,
-) => { ok: true; deliveryId: string } | { ok: false; reason: string };
+export type Verify = (raw: Buffer, headers: Record<string, string | undefined>) => Verification;
 
 /**
  * Builds the webhook handler: no bearer token but Linq's signature, checked on the raw bytes before anything parses
- * them. The route gets those bytes and the verified delivery id, never an unverified header.
+ * them. The route gets the body the signature covers, parsed, and the verified delivery id, never an unverified header.
  */
 export function webhookFunction(
   verify: Verify,
-  route: (raw: Buffer, deliveryId: string) => Promise<Answer>,
+  route: (payload: unknown, deliveryId: string) => Promise<Answer>,
 ): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
   return middy<HttpEvent, HttpResult>()
     .use(errorFunnel())
     .use(bodyLimit(MAX_WEBHOOK_BYTES))
     .handler(async (event) => {
-      const raw = rawBody(event);
-      const verdict = verify(raw, event.headers ?? {});
+      const verdict = verify(rawBody(event), event.headers ?? {});
       if (!verdict.ok) {
         log.warn("webhook refused", { reason: verdict.reason });
         throw new ServiceError(401, LinqCode.unauthorized, "Invalid webhook signature");
       }
-      return toResult(await route(raw, verdict.deliveryId));
+      // Signed but unreadable: it will never parse, so a 4xx tells Linq not to retry it.
+      if ("unreadable" in verdict) throw badRequest(LinqCode.invalidBody, "Webhook body is not valid JSON");
+      return toResult(await route(verdict.payload, verdict.deliveryId));
     });
 }
