@@ -78,7 +78,8 @@ export function bodyLimit(maxBytes: number): Middleware {
   const bodyLimitBefore: Middleware["before"] = (request) => {
     const { body, isBase64Encoded } = request.event;
     if (body === undefined) return;
-    const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+    // The decoded size, counted without decoding (padding included: a body of exactly maxBytes passes).
+    const bytes = Buffer.byteLength(body, isBase64Encoded ? "base64" : "utf8");
     if (bytes > maxBytes) {
       throw new ServiceError(413, LinqCode.invalidBody, `Request body must be at most ${maxBytes} bytes`);
     }
