@@ -126,6 +126,13 @@ describe("errorFunnel", () => {
     });
   });
 
+  it("only answers: the request's log line is requestLog's to write", async () => {
+    await throwing(new Error("boom"))(httpEvent(), context());
+    await throwing(new LinqUnavailable("unavailable"))(httpEvent(), context());
+    expect(log.warn).not.toHaveBeenCalled();
+    expect(log.error).not.toHaveBeenCalled();
+  });
+
   it("answers errors thrown by a middleware before the handler", async () => {
     const handler = vi.fn();
     const funnelled = middy<HttpEvent, HttpResult>()

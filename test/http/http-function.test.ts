@@ -12,6 +12,7 @@ import {
   MAX_BODY_BYTES,
   MAX_WEBHOOK_BYTES,
   webhookFunction,
+  type RouteAnswer,
   type Verify,
 } from "../../src/http/http-function.ts";
 import { log } from "../../src/log.ts";
@@ -34,7 +35,9 @@ afterEach(() => {
 });
 
 describe("httpFunction", () => {
-  function operation(route = vi.fn(async (): Promise<Answer> => ({ status: 202, body: { trace_id: "trace-1" } }))) {
+  function operation(
+    route = vi.fn(async (): Promise<RouteAnswer> => ({ status: 202, body: { trace_id: "trace-1" } })),
+  ) {
     return { route, handler: httpFunction({ tokens: TOKENS, jsonBody: true }, route) };
   }
 
@@ -45,6 +48,28 @@ describe("httpFunction", () => {
       headers: { "content-type": "application/json" },
       body: '{"trace_id":"trace-1"}',
     });
+  });
+
+  it("writes the request's one log line with the answer's trace id and the route's own fields", async () => {
+    const { handler } = operation(
+      vi.fn(async () => ({ status: 202, body: { trace_id: "trace-1" }, logFields: { kind: "chat.update" } })),
+    );
+    await handler(httpEvent({ headers: authorised(), body: "{}" }), context());
+    expect(log.info).toHaveBeenCalledTimes(1);
+    expect(log.info).toHaveBeenCalledWith("request", {
+      route: "PUT /v3/chats/{chatId}",
+      status: 202,
+      durationMs: expect.any(Number),
+      requestId: "request-1",
+      traceId: "trace-1",
+      kind: "chat.update",
+    });
+  });
+
+  it("answers with the route's body alone: its log fields are not part of the answer", async () => {
+    const { handler } = operation(vi.fn(async () => ({ status: 200, body: { data: [] }, logFields: { page: 1 } })));
+    const result = await handler(httpEvent({ headers: authorised(), body: "{}" }), context());
+    expect(result).toMatchObject({ body: '{"data":[]}' });
   });
 
   it.each([
@@ -140,6 +165,10 @@ describe("webhookFunction", () => {
       body: '{"received":true,"result":"settled"}',
     });
     expect(route).toHaveBeenCalledWith(payload, "msg_1");
+    expect(log.info).toHaveBeenCalledWith(
+      "request",
+      expect.objectContaining({ route: WEBHOOK_ROUTE, status: 200, deliveryId: "msg_1" }),
+    );
     expect(verify).toHaveBeenCalledWith(Buffer.from(BODY), expect.objectContaining({ "webhook-id": "msg_1" }));
   });
 
@@ -164,7 +193,11 @@ describe("webhookFunction", () => {
       body: envelope(401, 2004, "Invalid webhook signature"),
     });
     expect(route).not.toHaveBeenCalled();
-    expect(log.warn).toHaveBeenCalledWith("webhook refused", { reason: "No matching signature found" });
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledWith(
+      "request refused",
+      expect.objectContaining({ route: WEBHOOK_ROUTE, status: 401, refused: "No matching signature found" }),
+    );
   });
 
   it("answers a signed body that is not JSON with 400, so Linq does not retry it", async () => {
