@@ -2,7 +2,6 @@ import { outcomeDeps, systemClock, webhookVerifier } from "../src/app.ts";
 import { applyLinqEvent } from "../src/domain/correlation.ts";
 import { readLinqEvent } from "../src/domain/linq-events.ts";
 import { webhookFunction } from "../src/http/http-function.ts";
-import { log } from "../src/log.ts";
 
 const deps = { ...outcomeDeps(), clock: systemClock };
 const verifier = webhookVerifier();
@@ -12,12 +11,10 @@ export const handler = webhookFunction(
   async (payload, deliveryId) => {
     const event = readLinqEvent(payload);
     const settlement = await applyLinqEvent(deps, event, deliveryId);
-    log.info("webhook applied", {
-      deliveryId,
-      eventType: event.eventType,
-      eventId: event.eventId,
-      result: settlement.result,
-    });
-    return { status: 200, body: { received: true, result: settlement.result } };
+    return {
+      status: 200,
+      body: { received: true, result: settlement.result },
+      logFields: { eventType: event.eventType, eventId: event.eventId, result: settlement.result },
+    };
   },
 );
