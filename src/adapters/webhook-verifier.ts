@@ -14,7 +14,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook, type WebhookUnbrandedRequiredHeaders } from "standardwebhooks";
 import type { Clock } from "../domain/ports.ts";
 
-export const TOLERANCE_SECONDS = 300;
+/** The deprecated scheme's window, the same 5 minutes as `standardwebhooks`' own. */
+const TOLERANCE_SECONDS = 300;
 
 export interface WebhookVerifierOptions {
   /** `whsec_...` secrets; any one of them may have signed. */
