@@ -1,13 +1,34 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+/**
+ * Where a test lives says which project runs it. Integration: the whole local stack (e2e), the Lambda entry points, and
+ * the DynamoDB adapters, all against DynamoDB Local (a JVM). Unit: every other test under test/, no Java needed.
+ */
+const integration = ["test/e2e/**/*.test.ts", "test/functions/**/*.test.ts", "test/adapters/dynamo-*.test.ts"];
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/support/global-setup.ts"],
     // Refusals and failures still show; the info line every request writes would drown the test report.
     env: { LOG_LEVEL: "warn" },
-    // DynamoDB Local is a JVM: integration suites start one per file, so give them room on a 2-core machine.
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, ...integration],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: integration,
+          // Only this project starts DynamoDB Local, so `--project unit` runs where there is no Java.
+          globalSetup: ["test/support/global-setup.ts"],
+          // DynamoDB Local is a JVM shared by every file here: give them room on a 2-core machine.
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

@@ -4,30 +4,24 @@ import { webhookVerifier } from "../src/app/webhooks.ts";
 import { applyLinqEvent } from "../src/domain/correlation.ts";
 import { readLinqEvent, type LinqEvent } from "../src/domain/linq-events.ts";
 import { webhookFunction } from "../src/http/http-function.ts";
-import { log } from "../src/log.ts";
 
 const deps = { store: operationStore(), clock: systemClock };
 const verifier = webhookVerifier();
 
 export const handler = webhookFunction(
   (raw, headers) => verifier.verify(raw, headers),
-  async (raw, deliveryId) => {
-    const text = raw.toString("utf8");
-    let event: LinqEvent;
-    try {
-      event = readLinqEvent(JSON.parse(text));
-    } catch {
-      event = { type: "unusable", reason: "the body is not JSON" };
-    }
-    // Signed but unusable: kept as it came, and answered 2xx, since Linq never retries a 4xx and its word would be lost.
-    if (event.type === "unusable") event.raw = text;
+  async ({ deliveryId, raw, payload }) => {
+    const event: LinqEvent =
+      payload === undefined ? { type: "unusable", reason: "the body is not JSON" } : readLinqEvent(payload);
+    // Signed but unusable: kept as it came and answered 2xx, since Linq never retries a 4xx and its word would be lost.
+    if (event.type === "unusable") event.raw = raw.toString("utf8");
     const settlement = await applyLinqEvent(deps, event, deliveryId);
-    if (event.type === "unusable") log.warn("webhook kept unusable", { deliveryId, reason: event.reason });
-    log.info("webhook applied", { deliveryId, eventType: eventTypeOf(event), result: settlement.result });
-    return { status: 200, body: { received: true, result: settlement.result } };
+    const logFields = {
+      eventType: event.eventType,
+      eventId: event.eventId,
+      result: settlement.result,
+      ...(event.type === "unusable" ? { unusable: event.reason } : {}),
+    };
+    return { status: 200, body: { received: true, result: settlement.result }, logFields };
   },
 );
-
-function eventTypeOf(event: LinqEvent): string | undefined {
-  return event.type === "unusable" ? event.eventType : event.eventType;
-}

@@ -21,14 +21,16 @@ export class EventBridgePublisher implements OutcomePublisher {
 
   async publish(records: OperationRecord[]): Promise<void> {
     for (let i = 0; i < records.length; i += BATCH) {
-      const entries = records.slice(i, i + BATCH).map((record) => this.#entry(record));
-      const answer = await this.#client.send(new PutEventsCommand({ Entries: entries }));
-      const refused = (answer.Entries ?? []).filter((entry) => entry.ErrorCode !== undefined);
-      if ((answer.FailedEntryCount ?? 0) > 0 || refused.length > 0) {
-        const reasons = refused.map((entry) => `${entry.ErrorCode}: ${entry.ErrorMessage}`).join("; ");
-        throw new Error(
-          `EventBridge refused ${answer.FailedEntryCount ?? refused.length} outcome event(s): ${reasons}`,
-        );
+      const batch = records.slice(i, i + BATCH);
+      const answer = await this.#client.send(new PutEventsCommand({ Entries: batch.map((r) => this.#entry(r)) }));
+      // Answer entries come in request order, so a refused entry is named by the record at its index.
+      const refused = (answer.Entries ?? []).flatMap((entry, j) =>
+        entry.ErrorCode === undefined ? [] : [`${batch[j]?.trace_id} ${entry.ErrorCode}: ${entry.ErrorMessage}`],
+      );
+      const count = Math.max(answer.FailedEntryCount ?? 0, refused.length);
+      if (count > 0) {
+        const named = refused.length > 0 ? `: ${refused.join("; ")}` : "";
+        throw new Error(`EventBridge refused ${count} of ${batch.length} outcome event(s)${named}`);
       }
     }
   }

@@ -1,38 +1,48 @@
 /**
- * Verifies Linq's webhook signatures on the raw bytes, before anything parses them.
+ * Verifies Linq's webhook signatures on the raw bytes, then reads the body: one step, so nothing reads an unverified
+ * body and nothing verifies twice.
  *
- * Standard Webhooks: HMAC-SHA256 over `${webhook-id}.${webhook-timestamp}.${body}`; the `standardwebhooks` package
- * computes it (its secret decoding and signing), and we compare every offered `v1` signature in constant time, against
- * every configured secret (rotation: the old and the new secret are both valid for a while). The timestamp window is
- * checked with our clock, both ways, so tests can move time.
+ * Standard Webhooks: the `standardwebhooks` package's own `Webhook.verify` checks the three headers, the timestamp
+ * within 5 minutes both ways, and every offered `v1` signature in constant time. We try each configured secret in turn
+ * (rotation: the old and the new secret are both valid for a while). Its window reads `Date.now()` and takes no clock:
+ * tests move it with fake timers.
  *
  * The deprecated `X-Webhook-Signature` scheme (hex HMAC over `${timestamp}.${body}`, keyed by the secret's text) is
- * accepted only when configured, for accounts Linq still signs that way.
+ * accepted only when configured, for accounts Linq still signs that way; it has no library, so it is checked here.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { Webhook } from "standardwebhooks";
+import { Webhook, type WebhookUnbrandedRequiredHeaders } from "standardwebhooks";
 import type { Clock } from "../domain/ports.ts";
 
-export const TOLERANCE_SECONDS = 300;
+/** The deprecated scheme's window, the same 5 minutes as `standardwebhooks`' own. */
+const TOLERANCE_SECONDS = 300;
 
 export interface WebhookVerifierOptions {
   /** `whsec_...` secrets; any one of them may have signed. */
   secrets: string[];
   /** Secrets of the deprecated scheme; empty to refuse it. */
   legacySecrets: string[];
+  /** The deprecated scheme's window; the Standard Webhooks one is the library's, on the system clock. */
   clock: Clock;
 }
 
-export type Verification = { ok: true; deliveryId: string } | { ok: false; reason: string };
+export type Verification =
+  | { ok: true; deliveryId: string; payload: unknown }
+  /** Signed by Linq but not JSON: it will never parse, however often Linq sends it. */
+  | { ok: true; deliveryId: string; unreadable: true }
+  | { ok: false; reason: string };
+
+/** Digits only: `Webhook.verify` reads the header with parseInt, which would take `1700000000abc`. */
+const TIMESTAMP = /^\d{1,12}$/;
 
 export class WebhookVerifier {
-  readonly #signers: Webhook[];
+  readonly #webhooks: Webhook[];
   readonly #legacySecrets: string[];
   readonly #clock: Clock;
 
   constructor(options: WebhookVerifierOptions) {
     // Built once: a malformed secret fails at cold start, not on the first delivery.
-    this.#signers = options.secrets.map((secret) => new Webhook(secret));
+    this.#webhooks = options.secrets.map((secret) => new Webhook(secret));
     this.#legacySecrets = options.legacySecrets;
     this.#clock = options.clock;
   }
@@ -41,9 +51,13 @@ export class WebhookVerifier {
   verify(rawBody: Buffer, headers: Record<string, string | undefined>): Verification {
     const id = headers["webhook-id"];
     const timestamp = headers["webhook-timestamp"];
-    const signatures = headers["webhook-signature"];
-    if (id !== undefined && timestamp !== undefined && signatures !== undefined) {
-      return this.#verifyStandard(rawBody, id, timestamp, signatures);
+    const signature = headers["webhook-signature"];
+    if (id !== undefined && timestamp !== undefined && signature !== undefined) {
+      return this.#verifyStandard(rawBody, {
+        "webhook-id": id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signature,
+      });
     }
     const legacyTimestamp = headers["x-webhook-timestamp"];
     const legacySignature = headers["x-webhook-signature"];
@@ -53,40 +67,49 @@ export class WebhookVerifier {
     return { ok: false, reason: "missing signature headers" };
   }
 
-  #verifyStandard(rawBody: Buffer, id: string, timestamp: string, offered: string): Verification {
-    const sent = this.#checkTimestamp(timestamp);
-    if (typeof sent === "string") return { ok: false, reason: sent };
-    const candidates = offered
-      .split(" ")
-      .filter((entry) => entry.startsWith("v1,"))
-      .map((entry) => Buffer.from(entry.slice(3)));
-    for (const signer of this.#signers) {
-      const expected = Buffer.from(signer.sign(id, sent, rawBody).slice(3));
-      if (candidates.some((candidate) => constantTimeEqual(candidate, expected))) return { ok: true, deliveryId: id };
+  #verifyStandard(rawBody: Buffer, headers: WebhookUnbrandedRequiredHeaders): Verification {
+    if (!TIMESTAMP.test(headers["webhook-timestamp"])) return { ok: false, reason: "malformed timestamp" };
+    let reason = "no webhook secret configured";
+    for (const webhook of this.#webhooks) {
+      try {
+        // Its JSON parse would throw for a signed body just as a bad signature does: we read the body after, once.
+        webhook.verify(rawBody, headers, { jsonParse: false });
+        return read(rawBody, headers["webhook-id"]);
+      } catch (error) {
+        reason = error instanceof Error ? error.message : String(error);
+      }
     }
-    return { ok: false, reason: "no matching signature" };
+    return { ok: false, reason };
   }
 
   #verifyLegacy(rawBody: Buffer, timestamp: string, offered: string): Verification {
-    const sent = this.#checkTimestamp(timestamp);
-    if (typeof sent === "string") return { ok: false, reason: sent };
+    const late = this.#outsideWindow(timestamp);
+    if (late !== undefined) return { ok: false, reason: late };
     for (const secret of this.#legacySecrets) {
       const expected = createHmac("sha256", secret).update(`${timestamp}.`).update(rawBody).digest("hex");
       if (constantTimeEqual(Buffer.from(offered.trim()), Buffer.from(expected))) {
         // The old scheme has no delivery id; the signature is unique per body and timestamp, so it stands in.
-        return { ok: true, deliveryId: `legacy-${expected}` };
+        return read(rawBody, `legacy-${expected}`);
       }
     }
     return { ok: false, reason: "no matching signature" };
   }
 
-  #checkTimestamp(value: string): Date | string {
-    if (!/^\d{1,12}$/.test(value)) return "malformed timestamp";
-    const seconds = Number(value);
+  #outsideWindow(value: string): string | undefined {
+    if (!TIMESTAMP.test(value)) return "malformed timestamp";
     const now = Math.floor(this.#clock.now().getTime() / 1000);
-    if (now - seconds > TOLERANCE_SECONDS) return "timestamp too old";
-    if (seconds - now > TOLERANCE_SECONDS) return "timestamp too far in the future";
-    return new Date(seconds * 1000);
+    const sent = Number(value);
+    if (now - sent > TOLERANCE_SECONDS) return "timestamp too old";
+    if (sent - now > TOLERANCE_SECONDS) return "timestamp too far in the future";
+    return undefined;
+  }
+}
+
+function read(rawBody: Buffer, deliveryId: string): Verification {
+  try {
+    return { ok: true, deliveryId, payload: JSON.parse(rawBody.toString("utf8")) };
+  } catch {
+    return { ok: true, deliveryId, unreadable: true };
   }
 }
 

@@ -1,17 +1,21 @@
 /**
  * Builds an HTTP Lambda handler: the middlewares in their one order around a route function that turns a request into
- * an Answer. Functions stay thin: they name their route's parsing and the domain call, nothing else.
+ * an Answer. Functions stay thin: they name their route's parsing and the domain call, nothing else, and log nothing:
+ * the request's one log line is written here.
  */
 import middy from "@middy/core";
 import httpJsonBodyParser from "@middy/http-json-body-parser";
 import type { Answer } from "../domain/ports.ts";
+import type { Verification } from "../adapters/webhook-verifier.ts";
 import { LinqCode, ServiceError } from "../domain/errors.ts";
-import { log } from "../log.ts";
+import type { LogFields } from "../log.ts";
 import {
   bearerAuth,
   bodyLimit,
   errorFunnel,
+  logFields,
   rawBody,
+  requestLog,
   toResult,
   type HttpEvent,
   type HttpResult,
@@ -29,44 +33,61 @@ export interface HttpFunctionOptions {
 /** The event as the route sees it: `body` is parsed JSON when `jsonBody` is set. */
 export type RouteEvent = Omit<HttpEvent, "body"> & { body?: unknown };
 
+/** A route's Answer, and what its request's log line should say beyond the answer's `trace_id` (ids, outcomes). */
+export type RouteAnswer = Answer & { logFields?: LogFields };
+
 export function httpFunction(
   options: HttpFunctionOptions,
-  route: (event: RouteEvent) => Promise<Answer>,
+  route: (event: RouteEvent) => Promise<RouteAnswer>,
 ): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
   const handler = middy<HttpEvent, HttpResult>()
+    .use(requestLog())
     .use(errorFunnel())
     .use(bearerAuth(options.tokens))
     .use(bodyLimit(MAX_BODY_BYTES));
   if (options.jsonBody) handler.use(httpJsonBodyParser());
-  return handler.handler(async (event) => toResult(await route(event as RouteEvent)));
+  return handler.handler(async (event) => answer(event, await route(event as RouteEvent)));
 }
 
 /** Linq's webhook bodies carry message events too; this bounds them well above any event this service reads. */
 export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
-export type Verify = (
-  raw: Buffer,
-  headers: Record<string, string | undefined>,
-) => { ok: true; deliveryId: string } | { ok: false; reason: string };
+export type Verify = (raw: Buffer, headers: Record<string, string | undefined>) => Verification;
+
+/** A delivery whose signature verified: its id, its body as signed, and the body parsed (absent when not JSON). */
+export interface VerifiedDelivery {
+  deliveryId: string;
+  raw: Buffer;
+  payload?: unknown;
+}
 
 /**
  * Builds the webhook handler: no bearer token but Linq's signature, checked on the raw bytes before anything parses
- * them. The route gets those bytes and the verified delivery id, never an unverified header.
+ * them. The route gets the body the signature covers, parsed, and the verified delivery id, never an unverified header.
  */
 export function webhookFunction(
   verify: Verify,
-  route: (raw: Buffer, deliveryId: string) => Promise<Answer>,
+  route: (delivery: VerifiedDelivery) => Promise<RouteAnswer>,
 ): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
   return middy<HttpEvent, HttpResult>()
+    .use(requestLog())
     .use(errorFunnel())
     .use(bodyLimit(MAX_WEBHOOK_BYTES))
     .handler(async (event) => {
       const raw = rawBody(event);
       const verdict = verify(raw, event.headers ?? {});
       if (!verdict.ok) {
-        log.warn("webhook refused", { reason: verdict.reason });
+        logFields(event, { refused: verdict.reason });
         throw new ServiceError(401, LinqCode.unauthorized, "Invalid webhook signature");
       }
-      return toResult(await route(raw, verdict.deliveryId));
+      logFields(event, { deliveryId: verdict.deliveryId });
+      const delivery = "unreadable" in verdict ? { deliveryId: verdict.deliveryId, raw } : { ...verdict, raw };
+      return answer(event, await route(delivery));
     });
+}
+
+function answer(event: HttpEvent, routed: RouteAnswer): HttpResult {
+  const traceId = (routed.body as { trace_id?: unknown } | null)?.trace_id;
+  logFields(event, { ...(typeof traceId === "string" ? { traceId } : {}), ...routed.logFields });
+  return toResult(routed);
 }

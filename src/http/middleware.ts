@@ -1,13 +1,14 @@
 /**
- * The HTTP middlewares, one concern each. Order matters and is fixed in http-function.ts: errors outermost, then the
- * caller's token, then the body's size, then parsing: a wrong token never costs a parse, a huge body never a parse.
+ * The HTTP middlewares, one concern each. Order matters and is fixed in http-function.ts: the request's log line
+ * outermost (it sees every answer), then errors, then the caller's token, then the body's size, then parsing: a wrong
+ * token never costs a parse, a huge body never a parse.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { errorEnvelope, LinqCode, LinqUnavailable, ServiceError, unauthorized } from "../domain/errors.ts";
 import type { Answer } from "../domain/ports.ts";
-import { log } from "../log.ts";
+import { log, type LogFields } from "../log.ts";
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -21,27 +22,65 @@ export function toResult(answer: Answer, headers: Record<string, string> = {}): 
   };
 }
 
+/** Keyed by the event, the one object middy hands both the middlewares and the handler of one request. */
+const lines = new WeakMap<HttpEvent, { started: number; fields: LogFields }>();
+
+/**
+ * One log line per request, written when it ends: route, status, duration, API Gateway's request id, and the ids noted
+ * with `logFields`. Its level says what to look at: an unexpected failure is an error with its stack; Linq being
+ * unavailable, an upstream condition to watch, a warning with its cause; a request noted as `refused` (a webhook
+ * signature that did not verify: an attacker, or a secret rotated on one side only) a warning; the rest info.
+ */
+export function requestLog(): Middleware {
+  const requestLogBefore: Middleware["before"] = (request) => {
+    lines.set(request.event, { started: performance.now(), fields: {} });
+  };
+  const requestLogAfter: Middleware["after"] = (request) => {
+    writeLine(request.event, request.response, undefined);
+  };
+  const requestLogOnError: Middleware["onError"] = (request) => {
+    writeLine(request.event, request.response, request.error);
+  };
+  return { name: "requestLog", before: requestLogBefore, after: requestLogAfter, onError: requestLogOnError };
+}
+
+/** Adds ids and outcomes to this request's log line; never bodies or secrets. */
+export function logFields(event: HttpEvent, fields: LogFields): void {
+  const line = lines.get(event);
+  if (line !== undefined) Object.assign(line.fields, fields);
+}
+
+function writeLine(event: HttpEvent, response: HttpResult | null | undefined, error: unknown): void {
+  const line = lines.get(event);
+  const fields: LogFields = {
+    route: event.routeKey,
+    status: response?.statusCode,
+    durationMs: line === undefined ? undefined : Math.round(performance.now() - line.started),
+    requestId: event.requestContext?.requestId,
+    ...line?.fields,
+  };
+  if (error instanceof LinqUnavailable) log.warn("Linq unavailable", { ...fields, cause: causeOf(error) });
+  else if (error !== undefined && (response?.statusCode ?? 500) >= 500) log.error("request failed", error, fields);
+  else if (fields.refused !== undefined) log.warn("request refused", fields);
+  else log.info("request", fields);
+}
+
+function causeOf(error: Error): string | undefined {
+  return error.cause instanceof Error ? error.cause.message : undefined;
+}
+
 /**
  * The one error funnel: whatever failed, the caller gets Linq's envelope. Our own answers (ServiceError) keep their
- * status and code; middy's parser errors become Linq's 1003; anything else is a 500 with no internals, logged here.
+ * status and code; middy's parser errors become Linq's 1003; anything else is a 500 with no internals.
  */
 export function errorFunnel(): Middleware {
   const errorFunnelOnError: Middleware["onError"] = (request) => {
     const error = toServiceError(request.error);
-    const fields = { route: request.event.routeKey, status: error.status };
-    // Linq failing is an upstream condition to watch, not a bug of ours; anything else unexpected is.
-    if (request.error instanceof LinqUnavailable)
-      log.warn("Linq unavailable", { ...fields, cause: causeOf(request.error) });
-    else if (error.status >= 500) log.error("request failed", request.error, fields);
     const headers: Record<string, string> =
       error.retryAfter === undefined ? {} : { "retry-after": `${error.retryAfter}` };
     request.response = toResult({ status: error.status, body: errorEnvelope(error) }, headers);
   };
   return { name: "errorFunnel", onError: errorFunnelOnError };
-}
-
-function causeOf(error: Error): string | undefined {
-  return error.cause instanceof Error ? error.cause.message : undefined;
 }
 
 function toServiceError(error: unknown): ServiceError {
@@ -78,7 +117,8 @@ export function bodyLimit(maxBytes: number): Middleware {
   const bodyLimitBefore: Middleware["before"] = (request) => {
     const { body, isBase64Encoded } = request.event;
     if (body === undefined) return;
-    const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+    // The decoded size, counted without decoding (padding included: a body of exactly maxBytes passes).
+    const bytes = Buffer.byteLength(body, isBase64Encoded ? "base64" : "utf8");
     if (bytes > maxBytes) {
       throw new ServiceError(413, LinqCode.invalidBody, `Request body must be at most ${maxBytes} bytes`);
     }
