@@ -8,7 +8,8 @@ import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
 import { createDelivery, type DeadLetter } from "./delivery.ts";
 import { matchesPattern, patternProblem } from "./pattern.ts";
 import { AwsError, putEvents, type BusEvent } from "./put-events.ts";
-import { close, createBusServer, listen } from "./server.ts";
+import { close, listen } from "../http.ts";
+import { createBusServer } from "./server.ts";
 import type { Subscription } from "./subscriptions.ts";
 
 export type { DeadLetter } from "./delivery.ts";

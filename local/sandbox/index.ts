@@ -1,5 +1,4 @@
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
+import { close, listen } from "../http.ts";
 import { type Chat, Chats, type NewChat, ownHandle } from "./chats.ts";
 import { resolveOptions, type SandboxOptions } from "./config.ts";
 import { Events } from "./events.ts";
@@ -98,19 +97,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     subscriptions,
   });
 
-  server.listen(config.port, config.host);
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = await listen(server, config.port, config.host);
 
   return {
-    url: `http://${host}:${port}`,
+    url,
     seed: config.seed,
     async stop() {
       scheduler.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await close(server);
     },
     truth: () =>
       structuredClone({

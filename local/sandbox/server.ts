@@ -9,6 +9,7 @@ import {
   rateLimited,
   unauthorized,
 } from "./errors.ts";
+import { bearerToken, readBody } from "../http.ts";
 import type { Faults } from "./faults.ts";
 import type { Ids } from "./ids.ts";
 import type { ChatOperations } from "./operations.ts";
@@ -105,7 +106,7 @@ export function createApiServer(deps: ApiDeps): Server {
   ];
 
   function authorize(header: string | undefined): void {
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+    const key = bearerToken(header);
     if (key === undefined || (deps.apiKey !== undefined && key !== deps.apiKey)) throw unauthorized();
   }
 
@@ -141,7 +142,9 @@ export function createApiServer(deps: ApiDeps): Server {
     });
     let reply: Reply;
     try {
-      reply = answer(request, path, await readBody(request), call);
+      const body = await readBody(request, MAX_BODY_BYTES);
+      if (body === undefined) throw invalidBody();
+      reply = answer(request, path, body.toString("utf8"), call);
     } catch (error) {
       if (!(error instanceof LinqError)) deps.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
       const linqError = error instanceof LinqError ? error : internalError();
@@ -167,15 +170,4 @@ export function createApiServer(deps: ApiDeps): Server {
       response.destroy();
     });
   });
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw invalidBody();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
