@@ -53,7 +53,10 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
   const { busName = "default", subscriptions, log = () => {} } = options;
   for (const subscription of subscriptions) {
     const problem = patternProblem(subscription.pattern);
-    if (problem) throw new Error(`Subscription ${subscription.name} has an invalid event pattern: ${problem}`);
+    if (problem)
+      throw new Error(
+        `Subscription ${subscription.name} has an event pattern the local bus cannot route by: ${problem}`,
+      );
   }
 
   const events: BusEvent[] = [];
