@@ -23,7 +23,7 @@ export type { Chat, ChatHandle, NewChat } from "./chats.ts";
 export type { FailMode } from "./faults.ts";
 export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
 export type { CallRecord, DeliveryRecord, EventRecord, OperationRecord, Outcome, SandboxTruth } from "./truth.ts";
-export { legacySignature, standardSignature } from "./webhooks.ts";
+export { legacySignature } from "./webhooks.ts";
 
 /** A running Linq v3 sandbox. */
 export interface Sandbox {
