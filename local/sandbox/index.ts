@@ -63,12 +63,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     truth,
     clock,
     log: config.log,
-    policy: {
-      retryScheduleMs: config.retryScheduleMs,
-      timeoutMs: config.deliveryTimeoutMs,
-      reorderWindowMs: config.reorderWindowMs,
-      partnerId: config.partnerId,
-    },
+    policy: config,
     destinations: (event) => {
       const chat = chats.find(event.chatId);
       const ownNumber = chat === undefined ? undefined : ownHandle(chat)?.handle;
@@ -83,16 +78,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     scheduler,
     truth,
     clock,
-    delayMs: config.delayMs,
+    config,
   });
   const server = createApiServer({
-    apiKey: config.apiKey,
-    retryAfterSeconds: config.retryAfterSeconds,
+    config,
     faults,
     ids,
     truth,
     clock,
-    log: config.log,
     chats: operations,
     subscriptions,
   });

@@ -9,6 +9,7 @@ import {
   participant,
 } from "./chats.ts";
 import { chatUnavailable, directMessageChat, invalidHandle, invalidValue, missingField, notFound } from "./errors.ts";
+import type { ResolvedOptions } from "./config.ts";
 import type { ChatEventType, Events, EventTicket } from "./events.ts";
 import type { Ids } from "./ids.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -57,7 +58,7 @@ export class ChatOperations {
   readonly #scheduler: Scheduler;
   readonly #truth: TruthLog;
   readonly #clock: () => Date;
-  readonly #delayMs: number;
+  readonly #config: ResolvedOptions;
 
   constructor(deps: {
     chats: Chats;
@@ -66,7 +67,7 @@ export class ChatOperations {
     scheduler: Scheduler;
     truth: TruthLog;
     clock: () => Date;
-    delayMs: number;
+    config: ResolvedOptions;
   }) {
     this.#chats = deps.chats;
     this.#events = deps.events;
@@ -74,7 +75,7 @@ export class ChatOperations {
     this.#scheduler = deps.scheduler;
     this.#truth = deps.truth;
     this.#clock = deps.clock;
-    this.#delayMs = deps.delayMs;
+    this.#config = deps.config;
   }
 
   /** `POST /v3/chats`: the chat exists at once; the first message is reported sent. */
@@ -155,7 +156,7 @@ export class ChatOperations {
       const pending = this.#pending(operation, chat, "group_chat_icon");
       settlements.push(() => this.#settleIcon(pending, icon));
     }
-    this.#scheduler.after(this.#delayMs, () => settlements.forEach((settle) => settle()));
+    this.#scheduler.after(this.#config.delayMs, () => settlements.forEach((settle) => settle()));
     return { status: 200, body: { chat_id: chat.id, status: "pending" }, operation };
   }
 
@@ -172,7 +173,7 @@ export class ChatOperations {
 
     const operation = this.#accept("participant.remove", chat, traceId, 202, { handle });
     const pending = this.#pending(operation, chat, "participant");
-    this.#scheduler.after(this.#delayMs, () => {
+    this.#scheduler.after(this.#config.delayMs, () => {
       if (handle.endsWith(LOST_REMOVAL_SUFFIX)) {
         return this.#never(pending, `a handle ending in ${LOST_REMOVAL_SUFFIX} is never removed`);
       }
@@ -206,7 +207,7 @@ export class ChatOperations {
     const operation = this.#accept("participant.add", chat, traceId, 202, { handle });
     const pending = this.#pending(operation, chat, "participant");
     const handleId = this.#ids.uuid();
-    this.#scheduler.after(this.#delayMs, () => {
+    this.#scheduler.after(this.#config.delayMs, () => {
       if (participant(chat, handle)?.status === "active") return this.#never(pending, "already a participant");
       const at = this.#clock();
       const added = this.#chats.add(chat, handle, handleId, at);

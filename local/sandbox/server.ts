@@ -10,6 +10,7 @@ import {
   unauthorized,
 } from "./errors.ts";
 import { bearerToken, readBody } from "../http.ts";
+import type { ResolvedOptions } from "./config.ts";
 import type { Faults } from "./faults.ts";
 import type { Ids } from "./ids.ts";
 import type { ChatOperations } from "./operations.ts";
@@ -39,13 +40,11 @@ interface Route {
 }
 
 export interface ApiDeps {
-  readonly apiKey: string | undefined;
-  readonly retryAfterSeconds: number;
+  readonly config: Pick<ResolvedOptions, "apiKey" | "retryAfterSeconds" | "log">;
   readonly faults: Faults;
   readonly ids: Ids;
   readonly truth: TruthLog;
   readonly clock: () => Date;
-  readonly log: (line: string) => void;
   readonly chats: ChatOperations;
   readonly subscriptions: Subscriptions;
 }
@@ -107,7 +106,7 @@ export function createApiServer(deps: ApiDeps): Server {
 
   function authorize(header: string | undefined): void {
     const key = bearerToken(header);
-    if (key === undefined || (deps.apiKey !== undefined && key !== deps.apiKey)) throw unauthorized();
+    if (key === undefined || (deps.config.apiKey !== undefined && key !== deps.config.apiKey)) throw unauthorized();
   }
 
   /** Faults are drawn only for authorized calls to real routes, once each, before any work. */
@@ -118,7 +117,7 @@ export function createApiServer(deps: ApiDeps): Server {
       if (match === null || route.method !== request.method) continue;
       const fault = deps.faults.forCall();
       if (fault !== undefined) call.fault = fault;
-      if (fault === "rate_limited") throw rateLimited(deps.retryAfterSeconds);
+      if (fault === "rate_limited") throw rateLimited(deps.config.retryAfterSeconds);
       if (fault === "failed_before") throw internalError();
       const reply = route.handle({ params: match.slice(1), body, traceId: call.traceId });
       if (reply.operation !== undefined) call.operationSeq = reply.operation.seq;
@@ -146,7 +145,7 @@ export function createApiServer(deps: ApiDeps): Server {
       if (body === undefined) throw invalidBody();
       reply = answer(request, path, body.toString("utf8"), call);
     } catch (error) {
-      if (!(error instanceof LinqError)) deps.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
+      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
       const linqError = error instanceof LinqError ? error : internalError();
       call.code = linqError.code;
       reply = { status: linqError.status, body: errorEnvelope(linqError, call.traceId) };
@@ -154,7 +153,7 @@ export function createApiServer(deps: ApiDeps): Server {
         response.setHeader("retry-after", String(linqError.retryAfterSeconds));
     }
     call.status = reply.status;
-    deps.log(
+    deps.config.log(
       `${call.method} ${path} → ${reply.status}${call.code ? ` ${call.code}` : ""}${call.fault ? ` (${call.fault})` : ""}`,
     );
     if (reply.body === undefined) {
@@ -166,7 +165,7 @@ export function createApiServer(deps: ApiDeps): Server {
 
   return createServer((request, response) => {
     serve(request, response).catch((error: unknown) => {
-      deps.log(`sandbox could not answer ${request.method} ${request.url}: ${String(error)}`);
+      deps.config.log(`sandbox could not answer ${request.method} ${request.url}: ${String(error)}`);
       response.destroy();
     });
   });

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
+import type { ResolvedOptions } from "./config.ts";
 import { renderEvent } from "./events.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { AttemptResult, EventRecord, TruthLog } from "./truth.ts";
@@ -21,12 +22,10 @@ export function legacySignature(secret: string, timestampSeconds: number, body: 
   return createHmac("sha256", secret).update(`${timestampSeconds}.${body}`).digest("hex");
 }
 
-export interface DeliveryPolicy {
-  readonly retryScheduleMs: readonly number[];
-  readonly timeoutMs: number;
-  readonly reorderWindowMs: number;
-  readonly partnerId: string;
-}
+export type DeliveryPolicy = Pick<
+  ResolvedOptions,
+  "retryScheduleMs" | "deliveryTimeoutMs" | "reorderWindowMs" | "partnerId"
+>;
 
 /**
  * Sends events the way Linq (Svix) does: signed, at least once, retried with backoff on 5xx, 429 and network errors,
@@ -177,7 +176,7 @@ export class Deliveries {
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.any([this.#scheduler.signal, AbortSignal.timeout(this.#policy.timeoutMs)]),
+        signal: AbortSignal.any([this.#scheduler.signal, AbortSignal.timeout(this.#policy.deliveryTimeoutMs)]),
       });
       await response.arrayBuffer().catch(() => undefined);
       return { status: response.status };
