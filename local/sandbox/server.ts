@@ -153,6 +153,8 @@ export function createApiServer(deps: ApiDeps): Server {
         response.setHeader("retry-after", String(linqError.retryAfterSeconds));
     }
     call.status = reply.status;
+    // Linq puts the call's trace id on every response, success or error; bodies that carry one carry the same.
+    response.setHeader("x-trace-id", call.traceId);
     deps.config.log(
       `${call.method} ${path} → ${reply.status}${call.code ? ` ${call.code}` : ""}${call.fault ? ` (${call.fault})` : ""}`,
     );
