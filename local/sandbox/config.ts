@@ -7,6 +7,13 @@ export interface WebhookTarget {
   readonly secret: string;
 }
 
+/** Whether an event's envelope `trace_id` is the `X-Trace-ID` of the call that caused it, or one of its own. */
+export type TraceLink = "request" | "own";
+
+/**
+ * Linq's unknowns (linq.md, "What nobody here has confirmed") are settings, so the service can be tested against every
+ * possible answer; each default is the likeliest answer, not a confirmed one.
+ */
 export interface SandboxOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -41,6 +48,8 @@ export interface SandboxOptions {
   deliveryTimeoutMs?: number;
   /** `partner_id` of every event. */
   partnerId?: string;
+  /** Default `request`. */
+  traceLink?: TraceLink;
   log?: (line: string) => void;
 }
 
@@ -96,6 +105,7 @@ const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions
   retryScheduleMs: { env: "SANDBOX_RETRY_SCHEDULE_MS", read: schedule, fallback: () => [...DEFAULT_RETRY_SCHEDULE_MS] },
   deliveryTimeoutMs: { env: "SANDBOX_DELIVERY_TIMEOUT_MS", read: integer(1), fallback: () => 10_000 },
   partnerId: { read: nonEmpty, fallback: () => "sandbox-partner" },
+  traceLink: { env: "SANDBOX_TRACE_LINK", read: oneOf<TraceLink>(["request", "own"]), fallback: () => "request" },
   log: {
     read: (label, value) => {
       if (typeof value !== "function") throw new SandboxConfigError(`${label} must be a function`);

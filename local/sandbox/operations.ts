@@ -318,7 +318,8 @@ export class ChatOperations {
   #pending(operation: OperationRecord, chat: Chat, part: Outcome["part"]): Pending {
     const outcome: Outcome = { part, status: "pending" };
     operation.outcomes.push(outcome);
-    return { chat, operationSeq: operation.seq, outcome, ticket: this.#events.ticket() };
+    const requestTraceId = this.#config.traceLink === "request" ? operation.traceId : undefined;
+    return { chat, operationSeq: operation.seq, outcome, ticket: this.#events.ticket(requestTraceId) };
   }
 
   #report(

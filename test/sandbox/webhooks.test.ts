@@ -27,7 +27,7 @@ async function subscribe(sandbox: Sandbox, receiver: Receiver, events: readonly 
 
 describe("sandbox webhooks", () => {
   it("signs each event with the subscription's secret, verified by standardwebhooks, in Linq's envelope", async () => {
-    const sandbox = await sandboxForTest();
+    const sandbox = await sandboxForTest({ traceLink: "own" });
     const receiver = await receiverForTest();
     const subscription = await subscribe(sandbox, receiver);
     const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB] });
@@ -94,7 +94,7 @@ describe("sandbox webhooks", () => {
   });
 
   it("reports a removal with participant.removed", async () => {
-    const sandbox = await sandboxForTest();
+    const sandbox = await sandboxForTest({ traceLink: "own" });
     const receiver = await receiverForTest();
     await subscribe(sandbox, receiver);
     const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB, CAROL] });
