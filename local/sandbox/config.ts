@@ -9,6 +9,10 @@ export interface WebhookTarget {
 
 /** Whether an event's envelope `trace_id` is the `X-Trace-ID` of the call that caused it, or one of its own. */
 export type TraceLink = "request" | "own";
+/** Whether an icon set through the API is shown (and reported) as the URL sent, or as a URL Linq hosts. */
+export type IconMode = "echo" | "rehost";
+/** What `changed_by_handle` holds for a name or icon change made through the API. */
+export type ChangedBy = "line" | "null" | "absent";
 
 /**
  * Linq's unknowns (linq.md, "What nobody here has confirmed") are settings, so the service can be tested against every
@@ -50,6 +54,10 @@ export interface SandboxOptions {
   partnerId?: string;
   /** Default `request`. */
   traceLink?: TraceLink;
+  /** Default `echo`. */
+  iconMode?: IconMode;
+  /** Default `line`: the chat's own handle, `is_me: true`. */
+  changedBy?: ChangedBy;
   log?: (line: string) => void;
 }
 
@@ -106,6 +114,8 @@ const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions
   deliveryTimeoutMs: { env: "SANDBOX_DELIVERY_TIMEOUT_MS", read: integer(1), fallback: () => 10_000 },
   partnerId: { read: nonEmpty, fallback: () => "sandbox-partner" },
   traceLink: { env: "SANDBOX_TRACE_LINK", read: oneOf<TraceLink>(["request", "own"]), fallback: () => "request" },
+  iconMode: { env: "SANDBOX_ICON_MODE", read: oneOf<IconMode>(["echo", "rehost"]), fallback: () => "echo" },
+  changedBy: { env: "SANDBOX_CHANGED_BY", read: oneOf<ChangedBy>(["line", "null", "absent"]), fallback: () => "line" },
   log: {
     read: (label, value) => {
       if (typeof value !== "function") throw new SandboxConfigError(`${label} must be a function`);

@@ -150,11 +150,13 @@ export class ChatOperations {
     const settlements: (() => void)[] = [];
     if (name !== undefined) {
       const pending = this.#pending(operation, chat, "display_name");
-      settlements.push(() => this.#settleName(pending, name));
+      settlements.push(() => this.#settle(pending, name, name));
     }
     if (icon !== undefined) {
       const pending = this.#pending(operation, chat, "group_chat_icon");
-      settlements.push(() => this.#settleIcon(pending, icon));
+      // Drawn now, with the request's other ids, so a replay hosts the icon at the same URL.
+      const shown = this.#config.iconMode === "rehost" ? this.#ids.hostedIconUrl() : icon;
+      settlements.push(() => this.#settle(pending, icon, shown));
     }
     this.#scheduler.after(this.#config.delayMs, () => settlements.forEach((settle) => settle()));
     return { status: 200, body: { chat_id: chat.id, status: "pending" }, operation };
@@ -241,44 +243,42 @@ export class ChatOperations {
       outcomes: [],
       acceptedAt: this.#clock().toISOString(),
     });
-    return this.#rename(this.#pending(operation, chat, "display_name"), name, by);
+    return this.#apply(this.#pending(operation, chat, "display_name"), name, by);
   }
 
-  #settleName(pending: Pending, name: string): void {
-    if (!name.startsWith(FAIL_NAME_PREFIX)) {
-      this.#rename(pending, name, ownHandle(pending.chat));
-      return;
-    }
-    this.#fail(pending, "chat.group_name_update_failed");
-  }
-
-  #settleIcon(pending: Pending, icon: string): void {
-    if (icon.includes(FAIL_ICON_MARK)) {
+  /** `requested`: what the partner sent, where the magic values are; `shown`: what the chat will show. */
+  #settle(pending: Pending, requested: string, shown: string): void {
+    if (pending.outcome.part === "display_name" && requested.startsWith(FAIL_NAME_PREFIX)) {
+      this.#fail(pending, "chat.group_name_update_failed");
+    } else if (pending.outcome.part === "group_chat_icon" && requested.includes(FAIL_ICON_MARK)) {
       this.#fail(pending, "chat.group_icon_update_failed");
-      return;
+    } else {
+      this.#apply(pending, shown, undefined);
     }
+  }
+
+  /** Sets the name or icon and reports it; `person` is who changed it on their phone, undefined for the API. */
+  #apply(pending: Pending, value: string, person: ChatHandle | undefined): EventRecord {
+    const { chat, outcome } = pending;
     const at = this.#clock();
-    const previous = this.#chats.setIcon(pending.chat, icon, at);
-    const own = ownHandle(pending.chat);
-    this.#report(pending, "applied", "chat.group_icon_updated", at, {
-      chat_id: pending.chat.id,
+    const isName = outcome.part === "display_name";
+    const previous = isName ? this.#chats.setDisplayName(chat, value, at) : this.#chats.setIcon(chat, value, at);
+    outcome.value = value;
+    return this.#report(pending, "applied", isName ? "chat.group_name_updated" : "chat.group_icon_updated", at, {
+      chat_id: chat.id,
       updated_at: at.toISOString(),
-      changed_by_handle: own === undefined ? null : { ...own },
-      new_value: icon,
+      ...this.#changedBy(chat, person),
+      new_value: value,
       old_value: previous,
     });
   }
 
-  #rename(pending: Pending, name: string, by: ChatHandle | undefined): EventRecord {
-    const at = this.#clock();
-    const previous = this.#chats.setDisplayName(pending.chat, name, at);
-    return this.#report(pending, "applied", "chat.group_name_updated", at, {
-      chat_id: pending.chat.id,
-      updated_at: at.toISOString(),
-      changed_by_handle: by === undefined ? null : { ...by },
-      new_value: name,
-      old_value: previous,
-    });
+  /** A person's change names them; what Linq puts for a change made through the API is the `changedBy` setting. */
+  #changedBy(chat: Chat, person: ChatHandle | undefined): { changed_by_handle?: ChatHandle | null } {
+    if (person !== undefined) return { changed_by_handle: { ...person } };
+    if (this.#config.changedBy === "absent") return {};
+    const own = ownHandle(chat);
+    return { changed_by_handle: this.#config.changedBy === "line" && own !== undefined ? { ...own } : null };
   }
 
   #fail(pending: Pending, type: ChatEventType): void {

@@ -36,6 +36,8 @@ export interface Outcome {
   errorCode?: number;
   /** Why a `never` outcome never happened. */
   reason?: string;
+  /** What the chat shows for this part once applied: the name, or the icon's URL (Linq's own under `iconMode: rehost`). */
+  value?: string;
   /** The event reporting this outcome, if one was emitted (it may still be dropped: see `events`). */
   eventId?: string;
   settledAt?: string;

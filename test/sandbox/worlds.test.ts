@@ -66,3 +66,108 @@ describe("traceLink", () => {
     expect(eventTraces.filter((traceId) => callTraces.includes(traceId))).toEqual([]);
   });
 });
+
+describe("iconMode", () => {
+  const sent = "https://example.com/team.png";
+
+  it("echo (default): the event's new_value and the chat's group_chat_icon are exactly the URL sent", async () => {
+    const { sandbox, linq, delivered } = await world();
+    const chat = group(sandbox);
+    await linq.chats.update(chat.id, { group_chat_icon: sent });
+    await sandbox.idle();
+
+    expect(delivered()[0]).toMatchObject({ event_type: "chat.group_icon_updated", data: { new_value: sent } });
+    expect((await linq.chats.retrieve(chat.id)).group_chat_icon).toBe(sent);
+    expect(sandbox.truth().operations[0]?.outcomes[0]).toMatchObject({ status: "applied", value: sent });
+  });
+
+  it("rehost: both are a URL Linq hosts, never the one sent, and the truth says which", async () => {
+    const { sandbox, linq, delivered } = await world({ iconMode: "rehost" });
+    const chat = group(sandbox);
+    await linq.chats.update(chat.id, { group_chat_icon: sent });
+    await linq.chats.update(chat.id, { group_chat_icon: sent });
+    await sandbox.idle();
+
+    const [first, second] = delivered().map((event) => event.data);
+    const hosted = /^https:\/\/cdn\.linqapp\.com\/chat-icons\/[0-9a-f]{32}\.png$/;
+    expect(first).toMatchObject({ new_value: expect.stringMatching(hosted), old_value: null });
+    expect(second).toMatchObject({ new_value: expect.stringMatching(hosted), old_value: first!.new_value });
+    expect(second!.new_value).not.toBe(first!.new_value);
+    const shown = (await linq.chats.retrieve(chat.id)).group_chat_icon;
+    expect(shown).toBe(second!.new_value);
+    const truth = sandbox.truth();
+    expect(truth.operations.map((operation) => operation.outcomes[0]?.value)).toEqual([
+      first!.new_value,
+      second!.new_value,
+    ]);
+    expect(truth.operations[1]?.request).toEqual({ group_chat_icon: sent });
+    expect(truth.chats[0]?.group_chat_icon).toBe(shown);
+  });
+
+  it("rehost: the magic /fail value still fails, and nothing is shown", async () => {
+    const { sandbox, linq, delivered } = await world({ iconMode: "rehost" });
+    const chat = group(sandbox);
+    await linq.chats.update(chat.id, { group_chat_icon: "https://example.com/fail.png" });
+    await sandbox.idle();
+    expect(delivered().map((event) => event.event_type)).toEqual(["chat.group_icon_update_failed"]);
+    expect(sandbox.truth().chats[0]?.group_chat_icon).toBeNull();
+  });
+});
+
+describe("changedBy", () => {
+  const ownHandle = {
+    id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    handle: ME,
+    service: "iMessage",
+    status: "active",
+    joined_at: expect.any(String),
+    left_at: null,
+    is_me: true,
+  };
+
+  async function changes(options: SandboxOptions) {
+    const { sandbox, linq, delivered } = await world(options);
+    const chat = group(sandbox);
+    await linq.chats.update(chat.id, { display_name: "Team", group_chat_icon: "https://example.com/icon.png" });
+    await sandbox.idle();
+    const events = delivered();
+    expect(events.map((event) => event.event_type).sort()).toEqual([
+      "chat.group_icon_updated",
+      "chat.group_name_updated",
+    ]);
+    return { sandbox, events };
+  }
+
+  it("line (default): the chat's own line handle, is_me true, on name and icon events", async () => {
+    const { sandbox, events } = await changes({});
+    const own = (await linqClient(sandbox).chats.retrieve(sandbox.truth().chats[0]!.id)).handles[0];
+    for (const event of events) {
+      expect(event.data["changed_by_handle"]).toEqual(ownHandle);
+      expect(event.data["changed_by_handle"]).toEqual(own);
+    }
+  });
+
+  it("null: changed_by_handle is null", async () => {
+    const { events } = await changes({ changedBy: "null" });
+    for (const event of events) expect(event.data).toHaveProperty("changed_by_handle", null);
+  });
+
+  it("absent: no changed_by_handle key at all", async () => {
+    const { events } = await changes({ changedBy: "absent" });
+    for (const event of events) {
+      expect(event.data).not.toHaveProperty("changed_by_handle");
+      expect(event.data).toMatchObject({ chat_id: expect.any(String), new_value: expect.any(String) });
+    }
+  });
+
+  it.each(["line", "null", "absent"] as const)(
+    "%s: a person's change always names that person, is_me false",
+    async (changedBy) => {
+      const { sandbox, delivered } = await world({ changedBy });
+      const chat = group(sandbox);
+      sandbox.humanRename(chat.id, "Theirs", BOB);
+      await sandbox.idle();
+      expect(delivered()[0]?.data["changed_by_handle"]).toEqual({ ...ownHandle, handle: BOB, is_me: false });
+    },
+  );
+});
