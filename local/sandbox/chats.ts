@@ -45,12 +45,21 @@ const HEALTH_DOC_URL = "https://docs.linqapp.com/guides/chats/chat-health";
 
 export class Chats {
   readonly #chats = new Map<string, Chat>();
+  /** Until when (epoch ms) each chat is still being created, by `creatingMs`; not part of Linq's `Chat`. */
+  readonly #creatingUntil = new Map<string, number>();
   readonly #ids: Ids;
   readonly #clock: () => Date;
+  readonly #creatingMs: number;
 
-  constructor(ids: Ids, clock: () => Date) {
+  constructor(ids: Ids, clock: () => Date, creatingMs: number) {
     this.#ids = ids;
     this.#clock = clock;
+    this.#creatingMs = creatingMs;
+  }
+
+  /** Linq answers 409/2009 to changes of a chat it has not finished creating. */
+  isCreating(chat: Chat): boolean {
+    return (this.#creatingUntil.get(chat.id) ?? 0) > this.#clock().getTime();
   }
 
   create(input: NewChat): Chat {
@@ -73,6 +82,7 @@ export class Chats {
       updated_at: now,
     };
     this.#chats.set(chat.id, chat);
+    if (this.#creatingMs > 0) this.#creatingUntil.set(chat.id, Date.parse(now) + this.#creatingMs);
     return chat;
   }
 

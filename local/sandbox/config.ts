@@ -58,6 +58,8 @@ export interface SandboxOptions {
   iconMode?: IconMode;
   /** Default `line`: the chat's own handle, `is_me: true`. */
   changedBy?: ChangedBy;
+  /** For this long after a chat is created (through the API or `seedChat`), changes to it answer 409/2009. Default 0. */
+  creatingMs?: number;
   log?: (line: string) => void;
 }
 
@@ -116,6 +118,7 @@ const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions
   traceLink: { env: "SANDBOX_TRACE_LINK", read: oneOf<TraceLink>(["request", "own"]), fallback: () => "request" },
   iconMode: { env: "SANDBOX_ICON_MODE", read: oneOf<IconMode>(["echo", "rehost"]), fallback: () => "echo" },
   changedBy: { env: "SANDBOX_CHANGED_BY", read: oneOf<ChangedBy>(["line", "null", "absent"]), fallback: () => "line" },
+  creatingMs: { env: "SANDBOX_CREATING_MS", read: integer(0), fallback: () => 0 },
   log: {
     read: (label, value) => {
       if (typeof value !== "function") throw new SandboxConfigError(`${label} must be a function`);

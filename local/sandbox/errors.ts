@@ -35,6 +35,9 @@ export const notFound = (): LinqError => new LinqError(404, 2001, "Resource not 
 export const unauthorized = (): LinqError =>
   new LinqError(401, 2004, "Unauthorized - missing or invalid authentication token");
 
+export const chatBeingCreated = (): LinqError =>
+  new LinqError(409, 2009, "Chat is still being created. Please wait a few seconds and retry the request.");
+
 export const chatUnavailable = (): LinqError => new LinqError(409, 2013, "This chat is unavailable");
 
 export const internalError = (): LinqError => new LinqError(500, 3006, "Internal server error");

@@ -8,7 +8,15 @@ import {
   ownHandle,
   participant,
 } from "./chats.ts";
-import { chatUnavailable, directMessageChat, invalidHandle, invalidValue, missingField, notFound } from "./errors.ts";
+import {
+  chatBeingCreated,
+  chatUnavailable,
+  directMessageChat,
+  invalidHandle,
+  invalidValue,
+  missingField,
+  notFound,
+} from "./errors.ts";
 import type { ResolvedOptions } from "./config.ts";
 import type { ChatEventType, Events, EventTicket } from "./events.ts";
 import type { Ids } from "./ids.ts";
@@ -139,7 +147,7 @@ export class ChatOperations {
     const icon = optionalString(body, "group_chat_icon");
     if (name === undefined && icon === undefined) throw missingField("display_name or group_chat_icon");
     if (icon !== undefined && !isHttpsUrl(icon)) throw invalidValue("group_chat_icon must be an https URL");
-    const chat = this.#chat(chatId);
+    const chat = this.#changeable(chatId);
     if (!chat.is_group) throw directMessageChat();
 
     const request = {
@@ -167,7 +175,7 @@ export class ChatOperations {
     requireUuid(chatId, "chatId");
     const handle = requiredString(jsonObject(raw), "handle");
     if (!isHandle(handle)) throw invalidHandle();
-    const chat = this.#chat(chatId);
+    const chat = this.#changeable(chatId);
     const member = participant(chat, handle);
     if (member === undefined || member.status !== "active") throw notFound();
     if (member.is_me) throw invalidValue("handle is your own number: leave the chat instead");
@@ -202,7 +210,7 @@ export class ChatOperations {
     requireUuid(chatId, "chatId");
     const handle = requiredString(jsonObject(raw), "handle");
     if (!isHandle(handle)) throw invalidHandle();
-    const chat = this.#chat(chatId);
+    const chat = this.#changeable(chatId);
     if (!chat.is_group) throw directMessageChat();
     if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
 
@@ -294,6 +302,13 @@ export class ChatOperations {
   #chat(chatId: string): Chat {
     requireUuid(chatId, "chatId");
     return found(this.#chats.find(chatId));
+  }
+
+  /** A chat to change: reads work at once, changes wait until Linq has finished creating it. */
+  #changeable(chatId: string): Chat {
+    const chat = this.#chat(chatId);
+    if (this.#chats.isCreating(chat)) throw chatBeingCreated();
+    return chat;
   }
 
   #accept(

@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { APIError, ConflictError } from "@linqapp/sdk";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { LOCAL_WEBHOOK_SECRET, type Sandbox, type SandboxOptions } from "../../local/sandbox/index.ts";
-import { ALICE, BOB, CAROL, linqClient, ME, receiverForTest, sandboxForTest } from "./helpers.ts";
+import { ALICE, BOB, CAROL, DAN, linqClient, ME, receiverForTest, sandboxForTest } from "./helpers.ts";
 
 /**
  * Linq's unknowns (linq.md, "What nobody here has confirmed"), each a setting: every possible answer is a world the
@@ -170,4 +172,49 @@ describe("changedBy", () => {
       expect(delivered()[0]?.data["changed_by_handle"]).toEqual({ ...ownHandle, handle: BOB, is_me: false });
     },
   );
+});
+
+describe("creatingMs", () => {
+  const refusal = async (call: Promise<unknown>) => {
+    const error = (await call.then(
+      () => expect.fail("expected 409/2009"),
+      (thrown: unknown) => thrown,
+    )) as APIError;
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.error).toMatchObject({ error: { status: 409, code: 2009, message: expect.stringMatching(/retry/) } });
+    expect(error.headers?.get("retry-after")).toBeNull();
+    expect(error.headers?.get("x-trace-id")).toMatch(/^[0-9a-f]{32}$/);
+  };
+
+  it("answers 409/2009 to changes of a chat still being created, then accepts them", async () => {
+    const { sandbox, linq, delivered } = await world({ creatingMs: 1000 });
+    const created = (
+      await linq.chats.create({
+        from: ME,
+        to: [ALICE, BOB, CAROL],
+        message: { parts: [{ type: "text", value: "hi" }] },
+      })
+    ).chat;
+    const seeded = group(sandbox);
+    for (const chat of [created, seeded]) {
+      await refusal(linq.chats.update(chat.id, { display_name: "Team" }));
+      await refusal(linq.chats.participants.remove(chat.id, { handle: CAROL }));
+      await refusal(linq.chats.participants.add(chat.id, { handle: DAN }));
+      await expect(linq.chats.retrieve(chat.id)).resolves.toMatchObject({ id: chat.id });
+    }
+    expect(sandbox.truth().operations).toEqual([]);
+    expect(sandbox.truth().calls.filter((call) => call.code === 2009)).toHaveLength(6);
+
+    await sleep(1000);
+    await expect(linq.chats.update(seeded.id, { display_name: "Team" })).resolves.toMatchObject({ status: "pending" });
+    await sandbox.idle();
+    expect(delivered().map((event) => event.event_type)).toEqual(["chat.group_name_updated"]);
+  });
+
+  it("0 (default): a new chat can be changed at once", async () => {
+    const { sandbox, linq } = await world();
+    await expect(linq.chats.update(group(sandbox).id, { display_name: "Team" })).resolves.toMatchObject({
+      status: "pending",
+    });
+  });
 });
