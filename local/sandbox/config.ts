@@ -13,6 +13,8 @@ export type TraceLink = "request" | "own";
 export type IconMode = "echo" | "rehost";
 /** What `changed_by_handle` holds for a name or icon change made through the API. */
 export type ChangedBy = "line" | "null" | "absent";
+/** Whether a removed participant stays in `handles` (status `removed`, `left_at`) or disappears from it. */
+export type RemovedHandles = "listed" | "dropped";
 
 /**
  * Linq's unknowns (linq.md, "What nobody here has confirmed") are settings, so the service can be tested against every
@@ -60,6 +62,8 @@ export interface SandboxOptions {
   changedBy?: ChangedBy;
   /** For this long after a chat is created (through the API or `seedChat`), changes to it answer 409/2009. Default 0. */
   creatingMs?: number;
+  /** Default `listed`. */
+  removedHandles?: RemovedHandles;
   log?: (line: string) => void;
 }
 
@@ -119,6 +123,11 @@ const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions
   iconMode: { env: "SANDBOX_ICON_MODE", read: oneOf<IconMode>(["echo", "rehost"]), fallback: () => "echo" },
   changedBy: { env: "SANDBOX_CHANGED_BY", read: oneOf<ChangedBy>(["line", "null", "absent"]), fallback: () => "line" },
   creatingMs: { env: "SANDBOX_CREATING_MS", read: integer(0), fallback: () => 0 },
+  removedHandles: {
+    env: "SANDBOX_REMOVED_HANDLES",
+    read: oneOf<RemovedHandles>(["listed", "dropped"]),
+    fallback: () => "listed",
+  },
   log: {
     read: (label, value) => {
       if (typeof value !== "function") throw new SandboxConfigError(`${label} must be a function`);

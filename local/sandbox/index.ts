@@ -50,7 +50,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new Faults(config.seed, config);
   const scheduler = new Scheduler();
   const truth = new TruthLog();
-  const chats = new Chats(ids, clock, config.creatingMs);
+  const chats = new Chats(ids, clock, config);
   const subscriptions = new Subscriptions(ids, clock);
   const targets: Destination[] = config.webhookTargets.map(({ url, secret }) => ({
     url,

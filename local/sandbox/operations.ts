@@ -193,11 +193,11 @@ export class ChatOperations {
         return this.#never(pending, `would leave fewer than ${MIN_GROUP_SIZE} participants`);
       }
       const at = this.#clock();
-      this.#chats.remove(current, chat, at);
+      const removed = this.#chats.remove(current, chat, at);
       this.#report(pending, "applied", "participant.removed", at, {
         chat_id: chat.id,
         handle,
-        participant: { ...current },
+        participant: { ...removed },
         removed_at: at.toISOString(),
       });
     });

@@ -218,3 +218,48 @@ describe("creatingMs", () => {
     });
   });
 });
+
+describe("removedHandles", () => {
+  async function removeThenAddBack(options: SandboxOptions) {
+    const { sandbox, linq, delivered } = await world(options);
+    const chat = group(sandbox);
+    const before = (await linq.chats.retrieve(chat.id)).handles.find((h) => h.handle === CAROL)!;
+    await linq.chats.participants.remove(chat.id, { handle: CAROL });
+    await sandbox.idle();
+    const removed = await linq.chats.retrieve(chat.id);
+    await sleep(5); // so the new joined_at differs from the first
+    await linq.chats.participants.add(chat.id, { handle: CAROL });
+    await sandbox.idle();
+    const added = await linq.chats.retrieve(chat.id);
+    for (const handle of [...removed.handles, ...added.handles]) expect(handle.joined_at).toEqual(expect.any(String));
+    const [removal, addition] = delivered();
+    expect(removal).toMatchObject({
+      event_type: "participant.removed",
+      data: { participant: { handle: CAROL, status: "removed", left_at: expect.any(String) } },
+    });
+    expect(addition).toMatchObject({ event_type: "participant.added", data: { participant: { handle: CAROL } } });
+    return { before, removed, added, addition: addition!.data["participant"] };
+  }
+
+  it("listed (default): a removed handle stays with status removed and left_at; added back it is active again", async () => {
+    const { before, removed, added, addition } = await removeThenAddBack({});
+    expect(removed.handles.find((h) => h.handle === CAROL)).toEqual({
+      ...before,
+      status: "removed",
+      left_at: expect.any(String),
+    });
+    const back = added.handles.find((h) => h.handle === CAROL)!;
+    expect(back).toEqual({ ...before, status: "active", left_at: null, joined_at: expect.any(String) });
+    expect(back.joined_at > before.joined_at).toBe(true);
+    expect(addition).toEqual(back);
+  });
+
+  it("dropped: a removed handle disappears from handles; added back it is a new participant", async () => {
+    const { before, removed, added, addition } = await removeThenAddBack({ removedHandles: "dropped" });
+    expect(removed.handles.map((h) => h.handle)).toEqual([ME, ALICE, BOB]);
+    const back = added.handles.find((h) => h.handle === CAROL)!;
+    expect(back).toMatchObject({ handle: CAROL, status: "active", left_at: null, is_me: false });
+    expect(back.id).not.toBe(before.id);
+    expect(addition).toEqual(back);
+  });
+});
