@@ -69,7 +69,13 @@ export interface SandboxOptions {
 
 export type ResolvedOptions = Required<Omit<SandboxOptions, "apiKey">> & { readonly apiKey: string | undefined };
 
-export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000];
+/**
+ * Linq's own: "retried up to 10 times over ~25 minutes" (its docs since 2026-03-21). Doubling from 5 s, capped at
+ * 5 min: 10 retries, 24 min 15 s in all. `npm start` and the tests pass shorter ones.
+ */
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [
+  5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 240_000, 300_000, 300_000, 300_000,
+];
 
 /** The port `npm start` gives the sandbox, per the contract. */
 export const DEFAULT_ENV_PORT = 3001;

@@ -34,9 +34,9 @@ export class Ids {
     return `https://cdn.linqapp.com/chat-icons/${this.#bytes(16).toString("hex")}.png`;
   }
 
-  /** Standard Webhooks secret: `whsec_` then base64 of 24 random bytes. */
+  /** Standard Webhooks secret as Linq's: `whsec_` then base64 of 32 random bytes. */
   signingSecret(): string {
-    return `whsec_${this.#bytes(24).toString("base64")}`;
+    return `whsec_${this.#bytes(32).toString("base64")}`;
   }
 
   #bytes(count: number): Buffer {

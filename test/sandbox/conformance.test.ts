@@ -154,6 +154,24 @@ describe("sandbox through @linqapp/sdk", () => {
     expect(envelope.error.code).toBe(2001);
   });
 
+  it("makes each subscription's signing secret as Linq does: whsec_ and base64 of 32 random bytes", async () => {
+    const linq = linqClient(await sandboxForTest());
+    const secrets = await Promise.all(
+      ["a", "b"].map(async (path) => {
+        const created = await linq.webhookSubscriptions.create({
+          target_url: `https://hooks.example.com/${path}`,
+          subscribed_events: ["participant.removed"],
+        });
+        return created.signing_secret;
+      }),
+    );
+    for (const secret of secrets) {
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(Buffer.from(secret.slice("whsec_".length), "base64")).toHaveLength(32);
+    }
+    expect(secrets[0]).not.toBe(secrets[1]);
+  });
+
   it("refuses a subscription to a plain-HTTP remote URL or an unknown event type", async () => {
     const sandbox = await sandboxForTest();
     const linq = linqClient(sandbox);
