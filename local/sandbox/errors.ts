@@ -42,8 +42,11 @@ export const chatUnavailable = (): LinqError => new LinqError(409, 2013, "This c
 
 export const internalError = (): LinqError => new LinqError(500, 3006, "Internal server error");
 
-/** Newer Linq responses carry a top-level `trace_id`; sending it keeps clients honest about tolerating it. */
-export function errorEnvelope(error: LinqError, traceId: string): Record<string, unknown> {
+/**
+ * Newer Linq responses carry a top-level `trace_id`; sending it keeps clients honest about tolerating it. The
+ * sandbox's own `/_sandbox` routes are no Linq call and have none.
+ */
+export function errorEnvelope(error: LinqError, traceId: string | undefined): Record<string, unknown> {
   return {
     error: {
       status: error.status,
@@ -52,6 +55,6 @@ export function errorEnvelope(error: LinqError, traceId: string): Record<string,
       ...(error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds }),
     },
     success: false,
-    trace_id: traceId,
+    ...(traceId === undefined ? {} : { trace_id: traceId }),
   };
 }

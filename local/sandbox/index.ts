@@ -39,8 +39,18 @@ export interface Sandbox {
   idle(): Promise<void>;
   /** Creates a chat directly, bypassing the API and its faults. */
   seedChat(chat: NewChat): Chat;
-  /** A participant renames the group on their phone (the first other active participant unless `byHandle`). */
+  /**
+   * People on their phones (`byHandle`: the first other active participant unless given): each change happens at once,
+   * sends the event Linq would, naming that person where the event has `changed_by_handle`, and is recorded in the
+   * truth as a `human.*` operation. Also served as `POST /_sandbox/chats/{chatId}/human-*` (see README.md).
+   */
   humanRename(chatId: string, name: string, byHandle?: string): EventRecord;
+  /** The icon is an upload Linq hosts: `url` is that hosted URL, a fresh `https://cdn.linqapp.com/…` one unless given. */
+  humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord;
+  /** Adds `handle`, or re-adds one who left or was removed: active again with a fresh `joined_at`; `participant.added`. */
+  humanAdd(chatId: string, handle: string, byHandle?: string): EventRecord;
+  /** Removes `handle` (`participant.removed`), as a removal through the API would. */
+  humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -112,5 +122,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     idle: () => scheduler.idle(),
     seedChat: (chat) => structuredClone(chats.create(chat)),
     humanRename: (chatId, name, byHandle) => structuredClone(operations.humanRename(chatId, name, byHandle)),
+    humanSetIcon: (chatId, url, byHandle) => structuredClone(operations.humanSetIcon(chatId, url, byHandle)),
+    humanAdd: (chatId, handle, byHandle) => structuredClone(operations.humanAdd(chatId, handle, byHandle)),
+    humanRemove: (chatId, handle, byHandle) => structuredClone(operations.humanRemove(chatId, handle, byHandle)),
   };
 }

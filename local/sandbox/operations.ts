@@ -22,7 +22,7 @@ import type { ChatEventType, Events, EventTicket } from "./events.ts";
 import type { Ids } from "./ids.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { Reply } from "./server.ts";
-import type { EventRecord, OperationRecord, Outcome, TruthLog } from "./truth.ts";
+import type { EventRecord, OperationKind, OperationRecord, Outcome, TruthLog } from "./truth.ts";
 import {
   found,
   isHttpsUrl,
@@ -192,14 +192,7 @@ export class ChatOperations {
       if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) {
         return this.#never(pending, `would leave fewer than ${MIN_GROUP_SIZE} participants`);
       }
-      const at = this.#clock();
-      const removed = this.#chats.remove(current, chat, at);
-      this.#report(pending, "applied", "participant.removed", at, {
-        chat_id: chat.id,
-        handle,
-        participant: { ...removed },
-        removed_at: at.toISOString(),
-      });
+      this.#removeNow(pending, current);
     });
     const body = { message: "Participant removal queued", status: "accepted", trace_id: traceId };
     return { status: 202, body, operation };
@@ -219,39 +212,97 @@ export class ChatOperations {
     const handleId = this.#ids.uuid();
     this.#scheduler.after(this.#config.delayMs, () => {
       if (participant(chat, handle)?.status === "active") return this.#never(pending, "already a participant");
-      const at = this.#clock();
-      const added = this.#chats.add(chat, handle, handleId, at);
-      this.#report(pending, "applied", "participant.added", at, {
-        chat_id: chat.id,
-        handle,
-        participant: { ...added },
-        added_at: at.toISOString(),
-      });
+      this.#addNow(pending, handle, handleId);
     });
     const body = { message: "Participant addition queued", status: "accepted", trace_id: traceId };
     return { status: 202, body, operation };
   }
 
   /**
-   * A person renaming the group on their phone: the name changes at once and Linq reports it with the same event as
-   * a rename through the API, which is why such an event proves nothing about a request.
+   * People on their phones. Each change happens at once and Linq reports it with the same event as the change made
+   * through the API (naming the person where the event type has `changed_by_handle`), which is why such an event
+   * proves nothing about a request. `byHandle` defaults to the first active participant other than you and the one
+   * added or removed; it is never your own line.
    */
   humanRename(chatId: string, name: string, byHandle?: string): EventRecord {
-    const chat = this.#chats.find(chatId);
-    if (chat === undefined) throw new Error(`No chat ${chatId}`);
+    if (name === "") throw invalidValue("display_name must be a non-empty string");
+    const { chat, by } = this.#person(chatId, byHandle);
+    const operation = this.#humanChange("human.rename", chat, by, { display_name: name });
+    return this.#apply(this.#pending(operation, chat, "display_name"), name, by);
+  }
+
+  /** An icon set on a phone is an upload that Linq hosts: `url` is that hosted URL, a fresh one unless given. */
+  humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord {
+    if (url !== undefined && !isHttpsUrl(url)) throw invalidValue("group_chat_icon must be an https URL");
+    const { chat, by } = this.#person(chatId, byHandle);
+    const shown = url ?? this.#ids.hostedIconUrl();
+    const operation = this.#humanChange("human.set_icon", chat, by, { group_chat_icon: shown });
+    return this.#apply(this.#pending(operation, chat, "group_chat_icon"), shown, by);
+  }
+
+  /** Adds `handle`, or brings a participant who left or was removed back, active with a fresh `joined_at`. */
+  humanAdd(chatId: string, handle: string, byHandle?: string): EventRecord {
+    if (!isHandle(handle)) throw invalidHandle();
+    const { chat, by } = this.#person(chatId, byHandle, handle);
+    if (!chat.is_group) throw directMessageChat();
+    if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
+    const operation = this.#humanChange("human.add", chat, by, { handle });
+    return this.#addNow(this.#pending(operation, chat, "participant"), handle, this.#ids.uuid());
+  }
+
+  humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord {
+    const { chat, by } = this.#person(chatId, byHandle, handle);
+    const member = participant(chat, handle);
+    if (member === undefined || member.status !== "active") throw notFound();
+    if (member.is_me) throw invalidValue("a person cannot remove your own line");
+    if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) throw chatUnavailable();
+    const operation = this.#humanChange("human.remove", chat, by, { handle });
+    return this.#removeNow(this.#pending(operation, chat, "participant"), member);
+  }
+
+  /** The chat, and the person making a change in it (never your own line, never `otherThan`). */
+  #person(chatId: string, byHandle: string | undefined, otherThan?: string): { chat: Chat; by: ChatHandle } {
+    const chat = found(this.#chats.find(chatId));
     const by = activeParticipants(chat).find((candidate) =>
-      byHandle === undefined ? !candidate.is_me : candidate.handle === byHandle,
+      byHandle === undefined ? !candidate.is_me && candidate.handle !== otherThan : candidate.handle === byHandle,
     );
-    if (by === undefined) throw new Error(`No active participant ${byHandle ?? "other than you"} in chat ${chatId}`);
-    const operation = this.#truth.operation({
-      kind: "human.rename",
-      chatId,
+    if (by === undefined || by.is_me || by.handle === otherThan) {
+      throw invalidValue(`${byHandle ?? "no one but you"} is not another active participant of chat ${chatId}`);
+    }
+    return { chat, by };
+  }
+
+  #humanChange(kind: OperationKind, chat: Chat, by: ChatHandle, request: Record<string, string>): OperationRecord {
+    return this.#truth.operation({
+      kind,
+      chatId: chat.id,
       traceId: undefined,
-      request: { display_name: name, by: by.handle },
+      request: { ...request, by: by.handle },
       outcomes: [],
       acceptedAt: this.#clock().toISOString(),
     });
-    return this.#apply(this.#pending(operation, chat, "display_name"), name, by);
+  }
+
+  #removeNow(pending: Pending, member: ChatHandle): EventRecord {
+    const at = this.#clock();
+    const removed = this.#chats.remove(member, pending.chat, at);
+    return this.#report(pending, "applied", "participant.removed", at, {
+      chat_id: pending.chat.id,
+      handle: removed.handle,
+      participant: { ...removed },
+      removed_at: at.toISOString(),
+    });
+  }
+
+  #addNow(pending: Pending, handle: string, handleId: string): EventRecord {
+    const at = this.#clock();
+    const added = this.#chats.add(pending.chat, handle, handleId, at);
+    return this.#report(pending, "applied", "participant.added", at, {
+      chat_id: pending.chat.id,
+      handle,
+      participant: { ...added },
+      added_at: at.toISOString(),
+    });
   }
 
   /** `requested`: what the partner sent, where the magic values are; `shown`: what the chat will show. */

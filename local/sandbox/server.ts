@@ -15,8 +15,8 @@ import type { Faults } from "./faults.ts";
 import type { Ids } from "./ids.ts";
 import type { ChatOperations } from "./operations.ts";
 import type { Subscriptions } from "./subscriptions.ts";
-import type { CallRecord, OperationRecord, TruthLog } from "./truth.ts";
-import { jsonObject } from "./validate.ts";
+import type { CallRecord, EventRecord, OperationRecord, TruthLog } from "./truth.ts";
+import { jsonObject, optionalString, requiredString } from "./validate.ts";
 
 /** HTTP for the sandbox: bearer auth, injected call faults, routing, Linq's envelope on every error. */
 
@@ -104,6 +104,38 @@ export function createApiServer(deps: ApiDeps): Server {
     },
   ];
 
+  /**
+   * Not Linq's: people on their phones, for a sandbox run out of process. Under their own prefix, never recorded as
+   * calls and never faulted, so they cannot be mistaken for the API.
+   */
+  const humanBody = (r: Request) => {
+    const body = jsonObject(r.body);
+    return { body, by: optionalString(body, "by") };
+  };
+  const human = (path: string, change: (chatId: string, r: Request) => EventRecord): Route => ({
+    method: "POST",
+    path: new RegExp(`^/_sandbox/chats/([^/]+)/${path}$`),
+    handle: (r) => ({ status: 200, body: change(param(r, 0), r) }),
+  });
+  const controls: Route[] = [
+    human("human-rename", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanRename(chatId, requiredString(body, "display_name"), by);
+    }),
+    human("human-set-icon", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanSetIcon(chatId, optionalString(body, "group_chat_icon"), by);
+    }),
+    human("human-add", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanAdd(chatId, requiredString(body, "handle"), by);
+    }),
+    human("human-remove", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanRemove(chatId, requiredString(body, "handle"), by);
+    }),
+  ];
+
   function authorize(header: string | undefined): void {
     const key = bearerToken(header);
     if (key === undefined || (deps.config.apiKey !== undefined && key !== deps.config.apiKey)) throw unauthorized();
@@ -130,8 +162,28 @@ export function createApiServer(deps: ApiDeps): Server {
     throw notFound();
   }
 
+  async function serveControl(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    let reply: Reply;
+    try {
+      authorize(request.headers.authorization);
+      const body = await readBody(request, MAX_BODY_BYTES);
+      if (body === undefined) throw invalidBody();
+      const route = controls.find((candidate) => candidate.method === request.method && candidate.path.test(path));
+      if (route === undefined) throw notFound();
+      const params = route.path.exec(path)!.slice(1);
+      reply = route.handle({ params, body: body.toString("utf8"), traceId: "" });
+    } catch (error) {
+      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${request.method} ${path}: ${String(error)}`);
+      const linqError = error instanceof LinqError ? error : internalError();
+      reply = { status: linqError.status, body: errorEnvelope(linqError, undefined) };
+    }
+    deps.config.log(`${request.method} ${path} → ${reply.status}`);
+    response.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body));
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? "/", "http://sandbox").pathname.replace(/\/+$/, "");
+    if (path.startsWith("/_sandbox/")) return serveControl(request, response, path);
     const call = deps.truth.call({
       method: request.method ?? "GET",
       path,

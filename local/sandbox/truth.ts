@@ -22,7 +22,15 @@ export interface CallRecord {
   readonly at: string;
 }
 
-export type OperationKind = "chat.update" | "participant.remove" | "participant.add" | "human.rename";
+/** `human.*`: a person's change on their phone, which no API call made. */
+export type OperationKind =
+  | "chat.update"
+  | "participant.remove"
+  | "participant.add"
+  | "human.rename"
+  | "human.set_icon"
+  | "human.add"
+  | "human.remove";
 
 export type OutcomePart = "display_name" | "group_chat_icon" | "participant";
 
