@@ -22,7 +22,16 @@ export type { SandboxOptions, WebhookTarget } from "./config.ts";
 export type { Chat, ChatHandle, NewChat } from "./chats.ts";
 export type { FailMode } from "./faults.ts";
 export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
-export type { CallRecord, DeliveryRecord, EventRecord, OperationRecord, Outcome, SandboxTruth } from "./truth.ts";
+export type {
+  CallRecord,
+  DeliveryRecord,
+  EventRecord,
+  JudgedOperation,
+  JudgedPart,
+  OperationRecord,
+  Outcome,
+  SandboxTruth,
+} from "./truth.ts";
 export { legacySignature } from "./webhooks.ts";
 
 /** A running Linq v3 sandbox. */
@@ -109,16 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       scheduler.stop();
       await close(server);
     },
-    truth: () =>
-      structuredClone({
-        seed: config.seed,
-        calls: truth.calls,
-        operations: truth.operations,
-        events: truth.events,
-        deliveries: truth.deliveries,
-        chats: chats.all(),
-        subscriptions: subscriptions.list(),
-      }),
+    truth: () => truth.snapshot(config.seed, chats.all(), subscriptions.list()),
     idle: () => scheduler.idle(),
     seedChat: (chat) => structuredClone(chats.create(chat)),
     humanRename: (chatId, name, byHandle) => structuredClone(operations.humanRename(chatId, name, byHandle)),
