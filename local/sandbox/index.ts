@@ -18,7 +18,7 @@ export {
   SandboxConfigError,
   sandboxOptionsFromEnv,
 } from "./config.ts";
-export type { SandboxOptions, WebhookTarget } from "./config.ts";
+export type { ChangedBy, IconMode, RemovedHandles, SandboxOptions, TraceLink, WebhookTarget } from "./config.ts";
 export type { Chat, ChatHandle, NewChat } from "./chats.ts";
 export type { FailMode } from "./faults.ts";
 export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
