@@ -267,7 +267,8 @@ export class ChatOperations {
       byHandle === undefined ? !candidate.is_me && candidate.handle !== otherThan : candidate.handle === byHandle,
     );
     if (by === undefined || by.is_me || by.handle === otherThan) {
-      throw invalidValue(`${byHandle ?? "no one but you"} is not another active participant of chat ${chatId}`);
+      const who = byHandle === undefined ? "nobody" : byHandle;
+      throw invalidValue(`${who} is not another active participant of chat ${chatId} who could make this change`);
     }
     return { chat, by };
   }
