@@ -8,7 +8,8 @@ import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
 import { createDelivery, type DeadLetter } from "./delivery.ts";
 import { matchesPattern, patternProblem } from "./pattern.ts";
 import { AwsError, putEvents, type BusEvent } from "./put-events.ts";
-import { close, createBusServer, listen } from "./server.ts";
+import { close, listen } from "../http.ts";
+import { createBusServer } from "./server.ts";
 import type { Subscription } from "./subscriptions.ts";
 
 export type { DeadLetter } from "./delivery.ts";
@@ -52,7 +53,10 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
   const { busName = "default", subscriptions, log = () => {} } = options;
   for (const subscription of subscriptions) {
     const problem = patternProblem(subscription.pattern);
-    if (problem) throw new Error(`Subscription ${subscription.name} has an invalid event pattern: ${problem}`);
+    if (problem)
+      throw new Error(
+        `Subscription ${subscription.name} has an event pattern the local bus cannot route by: ${problem}`,
+      );
   }
 
   const events: BusEvent[] = [];

@@ -4,9 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { AwsError } from "./put-events.ts";
-import { readBody } from "../read-body.ts";
+import { readBody } from "../http.ts";
 
 export interface RequestContext {
   /** The region the client signed for, so events carry the region the caller believes it is in. */
@@ -33,26 +32,6 @@ export function createBusServer(routes: BusRoutes): Server {
       sendAwsError(response, new AwsError("InternalException", message, 500));
     });
   });
-}
-
-/** Listens and answers the base URL, e.g. `http://127.0.0.1:3002`. */
-export async function listen(server: Server, port: number, host: string): Promise<string> {
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
-}
-
-export async function close(server: Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // SDK clients keep connections alive; without this, close() waits for them to time out.
-  server.closeAllConnections();
-  await closed;
 }
 
 async function handle(routes: BusRoutes, request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ResolvedOptions } from "./config.ts";
 import type { Ids } from "./ids.ts";
 
 /** The sandbox's chats, in the shapes of `GET /v3/chats/{chatId}` (OpenAPI `Chat`, `ChatHandle`; SDK 0.28.2). */
@@ -45,12 +46,21 @@ const HEALTH_DOC_URL = "https://docs.linqapp.com/guides/chats/chat-health";
 
 export class Chats {
   readonly #chats = new Map<string, Chat>();
+  /** Until when (epoch ms) each chat is still being created, by `creatingMs`; not part of Linq's `Chat`. */
+  readonly #creatingUntil = new Map<string, number>();
   readonly #ids: Ids;
   readonly #clock: () => Date;
+  readonly #config: Pick<ResolvedOptions, "creatingMs" | "removedHandles">;
 
-  constructor(ids: Ids, clock: () => Date) {
+  constructor(ids: Ids, clock: () => Date, config: Pick<ResolvedOptions, "creatingMs" | "removedHandles">) {
     this.#ids = ids;
     this.#clock = clock;
+    this.#config = config;
+  }
+
+  /** Linq answers 409/2009 to changes of a chat it has not finished creating. */
+  isCreating(chat: Chat): boolean {
+    return (this.#creatingUntil.get(chat.id) ?? 0) > this.#clock().getTime();
   }
 
   create(input: NewChat): Chat {
@@ -73,6 +83,7 @@ export class Chats {
       updated_at: now,
     };
     this.#chats.set(chat.id, chat);
+    if (this.#config.creatingMs > 0) this.#creatingUntil.set(chat.id, Date.parse(now) + this.#config.creatingMs);
     return chat;
   }
 
@@ -98,13 +109,19 @@ export class Chats {
     return previous;
   }
 
-  remove(participant: ChatHandle, chat: Chat, at: Date): void {
+  /** The participant as removed (`status: removed`, `left_at`); it stays in `handles` unless `removedHandles: dropped`. */
+  remove(participant: ChatHandle, chat: Chat, at: Date): ChatHandle {
     participant.status = "removed";
     participant.left_at = at.toISOString();
     chat.updated_at = participant.left_at;
+    if (this.#config.removedHandles === "dropped") chat.handles = chat.handles.filter((kept) => kept !== participant);
+    return participant;
   }
 
-  /** A handle that left or was removed comes back as the same participant, active again; `id` is for a new one. */
+  /**
+   * A handle that left or was removed comes back as the same participant, active again with a fresh `joined_at`; `id`
+   * is for a new one (or one that was dropped from `handles`).
+   */
   add(chat: Chat, handle: string, id: string, at: Date): ChatHandle {
     const now = at.toISOString();
     const existing = participant(chat, handle);

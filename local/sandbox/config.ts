@@ -7,6 +7,19 @@ export interface WebhookTarget {
   readonly secret: string;
 }
 
+/** Whether an event's envelope `trace_id` is the `X-Trace-ID` of the call that caused it, or one of its own. */
+export type TraceLink = "request" | "own";
+/** Whether an icon set through the API is shown (and reported) as the URL sent, or as a URL Linq hosts. */
+export type IconMode = "echo" | "rehost";
+/** What `changed_by_handle` holds for a name or icon change made through the API. */
+export type ChangedBy = "line" | "null" | "absent";
+/** Whether a removed participant stays in `handles` (status `removed`, `left_at`) or disappears from it. */
+export type RemovedHandles = "listed" | "dropped";
+
+/**
+ * Linq's unknowns (linq.md, "What nobody here has confirmed") are settings, so the service can be tested against every
+ * possible answer; each default is the likeliest answer, not a confirmed one.
+ */
 export interface SandboxOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
@@ -41,12 +54,28 @@ export interface SandboxOptions {
   deliveryTimeoutMs?: number;
   /** `partner_id` of every event. */
   partnerId?: string;
+  /** Default `request`. */
+  traceLink?: TraceLink;
+  /** Default `echo`. */
+  iconMode?: IconMode;
+  /** Default `line`: the chat's own handle, `is_me: true`. */
+  changedBy?: ChangedBy;
+  /** For this long after a chat is created (through the API or `seedChat`), changes to it answer 409/2009. Default 0. */
+  creatingMs?: number;
+  /** Default `listed`. */
+  removedHandles?: RemovedHandles;
   log?: (line: string) => void;
 }
 
 export type ResolvedOptions = Required<Omit<SandboxOptions, "apiKey">> & { readonly apiKey: string | undefined };
 
-export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000];
+/**
+ * Linq's own: "retried up to 10 times over ~25 minutes" (its docs since 2026-03-21). Doubling from 5 s, capped at
+ * 5 min: 10 retries, 24 min 15 s in all. `npm start` and the tests pass shorter ones.
+ */
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [
+  5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 240_000, 300_000, 300_000, 300_000,
+];
 
 /** The port `npm start` gives the sandbox, per the contract. */
 export const DEFAULT_ENV_PORT = 3001;
@@ -58,34 +87,70 @@ export class SandboxConfigError extends Error {
   override name = "SandboxConfigError";
 }
 
-const FAIL_MODES: readonly FailMode[] = ["before", "after", "either"];
-const SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+/**
+ * One setting: its environment variable, if it has one, and the one check of its value. `read` takes an option's
+ * value or a variable's text (a number may come as text) and throws naming `label`, the option or the variable.
+ */
+interface Setting<T> {
+  readonly env?: string;
+  readonly read: (label: string, value: unknown) => T;
+  readonly fallback: () => T;
+}
 
+/** Every setting, once: `resolveOptions` and `sandboxOptionsFromEnv` both go through this table and nothing else. */
+const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions[K]> } = {
+  port: { env: "LINQ_SANDBOX_PORT", read: integer(0, 65535), fallback: () => 0 },
+  host: { read: nonEmpty, fallback: () => "127.0.0.1" },
+  apiKey: { env: "SANDBOX_API_KEY", read: nonEmpty, fallback: () => undefined },
+  seed: { env: "SANDBOX_SEED", read: integer(0, 2 ** 32 - 1), fallback: () => randomInt(0, 2 ** 32) },
+  failRate: { env: "SANDBOX_FAIL_RATE", read: fraction, fallback: () => 0 },
+  failMode: {
+    env: "SANDBOX_FAIL_MODE",
+    read: oneOf<FailMode>(["before", "after", "either"]),
+    fallback: () => "either",
+  },
+  rateLimitRate: { env: "SANDBOX_RATE_LIMIT_RATE", read: fraction, fallback: () => 0 },
+  retryAfterSeconds: { env: "SANDBOX_RETRY_AFTER_SECONDS", read: integer(0), fallback: () => 1 },
+  duplicateRate: { env: "SANDBOX_DUPLICATE_RATE", read: fraction, fallback: () => 0 },
+  dropRate: { env: "SANDBOX_DROP_RATE", read: fraction, fallback: () => 0 },
+  // `true`/`false` read as 1/0, for those who think of reordering as a switch.
+  reorder: {
+    env: "SANDBOX_REORDER",
+    read: (label, value) => fraction(label, value === "true" ? 1 : value === "false" ? 0 : value),
+    fallback: () => 0,
+  },
+  reorderWindowMs: { env: "SANDBOX_REORDER_WINDOW_MS", read: integer(0), fallback: () => 1000 },
+  delayMs: { env: "SANDBOX_DELAY_MS", read: integer(0), fallback: () => 500 },
+  webhookTargets: { read: webhookTargets, fallback: () => [] },
+  retryScheduleMs: { env: "SANDBOX_RETRY_SCHEDULE_MS", read: schedule, fallback: () => [...DEFAULT_RETRY_SCHEDULE_MS] },
+  deliveryTimeoutMs: { env: "SANDBOX_DELIVERY_TIMEOUT_MS", read: integer(1), fallback: () => 10_000 },
+  partnerId: { read: nonEmpty, fallback: () => "sandbox-partner" },
+  traceLink: { env: "SANDBOX_TRACE_LINK", read: oneOf<TraceLink>(["request", "own"]), fallback: () => "request" },
+  iconMode: { env: "SANDBOX_ICON_MODE", read: oneOf<IconMode>(["echo", "rehost"]), fallback: () => "echo" },
+  changedBy: { env: "SANDBOX_CHANGED_BY", read: oneOf<ChangedBy>(["line", "null", "absent"]), fallback: () => "line" },
+  creatingMs: { env: "SANDBOX_CREATING_MS", read: integer(0), fallback: () => 0 },
+  removedHandles: {
+    env: "SANDBOX_REMOVED_HANDLES",
+    read: oneOf<RemovedHandles>(["listed", "dropped"]),
+    fallback: () => "listed",
+  },
+  log: {
+    read: (label, value) => {
+      if (typeof value !== "function") throw new SandboxConfigError(`${label} must be a function`);
+      return value as (line: string) => void;
+    },
+    fallback: () => () => {},
+  },
+};
+
+/** Checks every option once and fills in the defaults; a bad value throws a `SandboxConfigError` naming the option. */
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
-  const targets = options.webhookTargets ?? [];
-  targets.forEach((target, index) => webhookTarget(`webhookTargets[${index}]`, target));
-  return {
-    port: integer("port", options.port ?? 0, 0, 65535),
-    host: options.host ?? "127.0.0.1",
-    apiKey: options.apiKey === undefined ? undefined : nonEmpty("apiKey", options.apiKey),
-    seed: integer("seed", options.seed ?? randomInt(0, 2 ** 32), 0, 2 ** 32 - 1),
-    failRate: rate("failRate", options.failRate ?? 0),
-    failMode: failMode("failMode", options.failMode ?? "either"),
-    rateLimitRate: rate("rateLimitRate", options.rateLimitRate ?? 0),
-    retryAfterSeconds: integer("retryAfterSeconds", options.retryAfterSeconds ?? 1, 0),
-    duplicateRate: rate("duplicateRate", options.duplicateRate ?? 0),
-    dropRate: rate("dropRate", options.dropRate ?? 0),
-    reorder: rate("reorder", options.reorder ?? 0),
-    reorderWindowMs: integer("reorderWindowMs", options.reorderWindowMs ?? 1000, 0),
-    delayMs: integer("delayMs", options.delayMs ?? 500, 0),
-    webhookTargets: [...targets],
-    retryScheduleMs: (options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS).map((ms, index) =>
-      integer(`retryScheduleMs[${index}]`, ms, 0),
-    ),
-    deliveryTimeoutMs: integer("deliveryTimeoutMs", options.deliveryTimeoutMs ?? 10_000, 1),
-    partnerId: nonEmpty("partnerId", options.partnerId ?? "sandbox-partner"),
-    log: options.log ?? (() => {}),
-  };
+  const resolved: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof ResolvedOptions, Setting<unknown>][]) {
+    const value = options[key];
+    resolved[key] = value === undefined ? setting.fallback() : setting.read(key, value);
+  }
+  return resolved as ResolvedOptions;
 }
 
 /**
@@ -94,106 +159,87 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
  * naming the variable.
  */
 export function sandboxOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): SandboxOptions {
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const numberOf = (name: string): number | undefined => {
-    const raw = read(name);
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (!Number.isFinite(value)) throw new SandboxConfigError(`${name} must be a number, got ${JSON.stringify(raw)}`);
-    return value;
-  };
-  const rateOf = (name: string): number | undefined => {
-    const value = numberOf(name);
-    return value === undefined ? undefined : rate(name, value);
-  };
-  const integerOf = (name: string, min: number, max?: number): number | undefined => {
-    const value = numberOf(name);
-    return value === undefined ? undefined : integer(name, value, min, max);
-  };
-
-  const options: SandboxOptions = { port: integerOf("LINQ_SANDBOX_PORT", 0, 65535) ?? DEFAULT_ENV_PORT };
-  const assign = <K extends keyof SandboxOptions>(key: K, value: SandboxOptions[K] | undefined): void => {
-    if (value !== undefined) options[key] = value;
-  };
-  assign("apiKey", read("SANDBOX_API_KEY"));
-  assign("seed", integerOf("SANDBOX_SEED", 0, 2 ** 32 - 1));
-  assign("failRate", rateOf("SANDBOX_FAIL_RATE"));
-  const mode = read("SANDBOX_FAIL_MODE");
-  assign("failMode", mode === undefined ? undefined : failMode("SANDBOX_FAIL_MODE", mode));
-  assign("rateLimitRate", rateOf("SANDBOX_RATE_LIMIT_RATE"));
-  assign("retryAfterSeconds", integerOf("SANDBOX_RETRY_AFTER_SECONDS", 0));
-  assign("duplicateRate", rateOf("SANDBOX_DUPLICATE_RATE"));
-  assign("dropRate", rateOf("SANDBOX_DROP_RATE"));
-  assign("reorder", reorderOf(read("SANDBOX_REORDER")));
-  assign("reorderWindowMs", integerOf("SANDBOX_REORDER_WINDOW_MS", 0));
-  assign("delayMs", integerOf("SANDBOX_DELAY_MS", 0));
-  assign("deliveryTimeoutMs", integerOf("SANDBOX_DELIVERY_TIMEOUT_MS", 1));
-  const schedule = read("SANDBOX_RETRY_SCHEDULE_MS");
-  assign("retryScheduleMs", schedule === undefined ? undefined : scheduleOf(schedule));
+  const read = (name: string): string | undefined => env[name]?.trim() || undefined;
+  const options: Record<string, unknown> = { port: DEFAULT_ENV_PORT };
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof ResolvedOptions, Setting<unknown>][]) {
+    const raw = setting.env === undefined ? undefined : read(setting.env);
+    if (raw !== undefined) options[key] = setting.read(setting.env!, raw);
+  }
   const webhookUrl = read("SANDBOX_WEBHOOK_URL");
   if (webhookUrl !== undefined) {
     const target = { url: webhookUrl, secret: read("LINQ_WEBHOOK_SECRET") ?? LOCAL_WEBHOOK_SECRET };
-    options.webhookTargets = [webhookTarget("SANDBOX_WEBHOOK_URL/LINQ_WEBHOOK_SECRET", target)];
+    options.webhookTargets = webhookTargets("SANDBOX_WEBHOOK_URL/LINQ_WEBHOOK_SECRET", [target]);
   }
-  return options;
+  return options as SandboxOptions;
 }
 
-/** `true`/`false` read as 1/0, for those who think of reordering as a switch. */
-function reorderOf(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  if (raw === "true") return 1;
-  if (raw === "false") return 0;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) {
-    throw new SandboxConfigError(`SANDBOX_REORDER must be a fraction between 0 and 1 (or true/false), got "${raw}"`);
+/** A number, or the text of one (from the environment). */
+function numberIn(label: string, value: unknown, what: string): number {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isFinite(number)) {
+    throw new SandboxConfigError(`${label} must be ${what}, got ${JSON.stringify(value)}`);
   }
-  return rate("SANDBOX_REORDER", value);
+  return number;
 }
 
-function scheduleOf(raw: string): number[] {
-  return raw.split(",").map((part, index) => {
-    const value = Number(part.trim());
-    if (part.trim() === "" || !Number.isFinite(value)) {
-      throw new SandboxConfigError(`SANDBOX_RETRY_SCHEDULE_MS must be comma-separated milliseconds, got "${raw}"`);
+function fraction(label: string, value: unknown): number {
+  const what = "a fraction between 0 and 1";
+  const number = numberIn(label, value, what);
+  if (number < 0 || number > 1) throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
+  return number;
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): (label: string, value: unknown) => number {
+  return (label, value) => {
+    const what = `an integer from ${min} to ${max}`;
+    const number = numberIn(label, value, what);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
     }
-    return integer(`SANDBOX_RETRY_SCHEDULE_MS[${index}]`, value, 0);
+    return number;
+  };
+}
+
+/** Milliseconds: a list, or comma-separated text. */
+function schedule(label: string, value: unknown): number[] {
+  const parts = typeof value === "string" ? value.split(",") : value;
+  if (!Array.isArray(parts)) throw new SandboxConfigError(`${label} must be a list of milliseconds`);
+  return parts.map((part: unknown, index) => {
+    if (typeof part === "string" && part.trim() === "") {
+      throw new SandboxConfigError(`${label} must be comma-separated milliseconds, got ${JSON.stringify(value)}`);
+    }
+    return integer(0)(`${label}[${index}]`, part);
   });
 }
 
-function rate(label: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new SandboxConfigError(`${label} must be a fraction between 0 and 1, got ${String(value)}`);
-  }
-  return value;
-}
-
-function integer(label: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new SandboxConfigError(`${label} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonEmpty(label: string, value: string): string {
+function nonEmpty(label: string, value: unknown): string {
   if (typeof value !== "string" || value === "") throw new SandboxConfigError(`${label} must be a non-empty string`);
   return value;
 }
 
-function failMode(label: string, value: string): FailMode {
-  const mode = FAIL_MODES.find((candidate) => candidate === value);
-  if (mode === undefined) {
-    throw new SandboxConfigError(`${label} must be one of ${FAIL_MODES.join(", ")}, got ${JSON.stringify(value)}`);
-  }
-  return mode;
+function oneOf<T extends string>(values: readonly T[]): (label: string, value: unknown) => T {
+  return (label, value) => {
+    const found = values.find((candidate) => candidate === value);
+    if (found === undefined) {
+      throw new SandboxConfigError(`${label} must be one of ${values.join(", ")}, got ${JSON.stringify(value)}`);
+    }
+    return found;
+  };
 }
 
-function webhookTarget(label: string, target: WebhookTarget): WebhookTarget {
-  if (!URL.canParse(target.url) || !["http:", "https:"].includes(new URL(target.url).protocol)) {
-    throw new SandboxConfigError(`${label}: url must be an http(s) URL, got ${JSON.stringify(target.url)}`);
-  }
-  if (!SECRET.test(target.secret)) throw new SandboxConfigError(`${label}: secret must look like whsec_<base64>`);
-  return target;
+const SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+
+function webhookTargets(label: string, value: unknown): WebhookTarget[] {
+  if (!Array.isArray(value)) throw new SandboxConfigError(`${label} must be a list of {url, secret}`);
+  return value.map((target: WebhookTarget, index) => {
+    const at = label.includes("/") ? label : `${label}[${index}]`;
+    const url: unknown = target?.url;
+    if (typeof url !== "string" || !URL.canParse(url) || !["http:", "https:"].includes(new URL(url).protocol)) {
+      throw new SandboxConfigError(`${at}: url must be an http(s) URL, got ${JSON.stringify(url)}`);
+    }
+    if (typeof target.secret !== "string" || !SECRET.test(target.secret)) {
+      throw new SandboxConfigError(`${at}: secret must look like whsec_<base64>`);
+    }
+    return { url: target.url, secret: target.secret };
+  });
 }

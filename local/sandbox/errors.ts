@@ -35,12 +35,18 @@ export const notFound = (): LinqError => new LinqError(404, 2001, "Resource not 
 export const unauthorized = (): LinqError =>
   new LinqError(401, 2004, "Unauthorized - missing or invalid authentication token");
 
+export const chatBeingCreated = (): LinqError =>
+  new LinqError(409, 2009, "Chat is still being created. Please wait a few seconds and retry the request.");
+
 export const chatUnavailable = (): LinqError => new LinqError(409, 2013, "This chat is unavailable");
 
 export const internalError = (): LinqError => new LinqError(500, 3006, "Internal server error");
 
-/** Newer Linq responses carry a top-level `trace_id`; sending it keeps clients honest about tolerating it. */
-export function errorEnvelope(error: LinqError, traceId: string): Record<string, unknown> {
+/**
+ * Newer Linq responses carry a top-level `trace_id`; sending it keeps clients honest about tolerating it. The
+ * sandbox's own `/_sandbox` routes are no Linq call and have none.
+ */
+export function errorEnvelope(error: LinqError, traceId: string | undefined): Record<string, unknown> {
   return {
     error: {
       status: error.status,
@@ -49,6 +55,6 @@ export function errorEnvelope(error: LinqError, traceId: string): Record<string,
       ...(error.retryAfterSeconds === undefined ? {} : { retry_after: error.retryAfterSeconds }),
     },
     success: false,
-    trace_id: traceId,
+    ...(traceId === undefined ? {} : { trace_id: traceId }),
   };
 }

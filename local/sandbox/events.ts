@@ -3,7 +3,7 @@ import type { Ids } from "./ids.ts";
 import type { EventRecord, TruthLog } from "./truth.ts";
 import type { Deliveries } from "./webhooks.ts";
 
-/** Linq's webhook events: the envelope of linq.md / OpenAPI `WebhookEnvelopeBase`, one trace id per event. */
+/** Linq's webhook events: the envelope of linq.md / OpenAPI `WebhookEnvelopeBase`. */
 
 export type ChatEventType =
   | "chat.group_name_updated"
@@ -56,13 +56,15 @@ export class Events {
     this.#log = deps.log;
   }
 
-  ticket(): EventTicket {
-    return {
-      eventId: this.#ids.uuid(),
-      webhookId: this.#ids.webhookId(),
-      traceId: this.#ids.traceId(),
-      fate: this.#faults.forEvent(),
-    };
+  /**
+   * `requestTraceId`: the X-Trace-ID of the call causing the event, its envelope's `trace_id` under `traceLink:
+   * request`. An id of its own is drawn either way, so switching the setting shifts no other id.
+   */
+  ticket(requestTraceId: string | undefined): EventTicket {
+    const eventId = this.#ids.uuid();
+    const webhookId = this.#ids.webhookId();
+    const ownTraceId = this.#ids.traceId();
+    return { eventId, webhookId, traceId: requestTraceId ?? ownTraceId, fate: this.#faults.forEvent() };
   }
 
   emit(event: NewEvent): EventRecord {

@@ -29,9 +29,14 @@ export class Ids {
     return `msg_${this.#bytes(18).toString("base64url")}`;
   }
 
-  /** Standard Webhooks secret: `whsec_` then base64 of 24 random bytes. */
+  /** Where Linq would host an icon it copied: its CDN, a name of its own, never the partner's URL. */
+  hostedIconUrl(): string {
+    return `https://cdn.linqapp.com/chat-icons/${this.#bytes(16).toString("hex")}.png`;
+  }
+
+  /** Standard Webhooks secret as Linq's: `whsec_` then base64 of 32 random bytes. */
   signingSecret(): string {
-    return `whsec_${this.#bytes(24).toString("base64")}`;
+    return `whsec_${this.#bytes(32).toString("base64")}`;
   }
 
   #bytes(count: number): Buffer {

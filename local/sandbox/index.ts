@@ -1,5 +1,4 @@
-import { once } from "node:events";
-import type { AddressInfo } from "node:net";
+import { close, listen } from "../http.ts";
 import { type Chat, Chats, type NewChat, ownHandle } from "./chats.ts";
 import { resolveOptions, type SandboxOptions } from "./config.ts";
 import { Events } from "./events.ts";
@@ -19,12 +18,21 @@ export {
   SandboxConfigError,
   sandboxOptionsFromEnv,
 } from "./config.ts";
-export type { SandboxOptions, WebhookTarget } from "./config.ts";
+export type { ChangedBy, IconMode, RemovedHandles, SandboxOptions, TraceLink, WebhookTarget } from "./config.ts";
 export type { Chat, ChatHandle, NewChat } from "./chats.ts";
 export type { FailMode } from "./faults.ts";
 export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
-export type { CallRecord, DeliveryRecord, EventRecord, OperationRecord, Outcome, SandboxTruth } from "./truth.ts";
-export { legacySignature, standardSignature } from "./webhooks.ts";
+export type {
+  CallRecord,
+  DeliveryRecord,
+  EventRecord,
+  JudgedOperation,
+  JudgedPart,
+  OperationRecord,
+  Outcome,
+  SandboxTruth,
+} from "./truth.ts";
+export { legacySignature } from "./webhooks.ts";
 
 /** A running Linq v3 sandbox. */
 export interface Sandbox {
@@ -40,8 +48,18 @@ export interface Sandbox {
   idle(): Promise<void>;
   /** Creates a chat directly, bypassing the API and its faults. */
   seedChat(chat: NewChat): Chat;
-  /** A participant renames the group on their phone (the first other active participant unless `byHandle`). */
+  /**
+   * People on their phones (`byHandle`: the first other active participant unless given): each change happens at once,
+   * sends the event Linq would, naming that person where the event has `changed_by_handle`, and is recorded in the
+   * truth as a `human.*` operation. Also served as `POST /_sandbox/chats/{chatId}/human-*` (see README.md).
+   */
   humanRename(chatId: string, name: string, byHandle?: string): EventRecord;
+  /** The icon is an upload Linq hosts: `url` is that hosted URL, a fresh `https://cdn.linqapp.com/…` one unless given. */
+  humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord;
+  /** Adds `handle`, or re-adds one who left or was removed: active again with a fresh `joined_at`; `participant.added`. */
+  humanAdd(chatId: string, handle: string, byHandle?: string): EventRecord;
+  /** Removes `handle` (`participant.removed`), as a removal through the API would. */
+  humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -51,7 +69,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new Faults(config.seed, config);
   const scheduler = new Scheduler();
   const truth = new TruthLog();
-  const chats = new Chats(ids, clock);
+  const chats = new Chats(ids, clock, config);
   const subscriptions = new Subscriptions(ids, clock);
   const targets: Destination[] = config.webhookTargets.map(({ url, secret }) => ({
     url,
@@ -64,12 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     truth,
     clock,
     log: config.log,
-    policy: {
-      retryScheduleMs: config.retryScheduleMs,
-      timeoutMs: config.deliveryTimeoutMs,
-      reorderWindowMs: config.reorderWindowMs,
-      partnerId: config.partnerId,
-    },
+    policy: config,
     destinations: (event) => {
       const chat = chats.find(event.chatId);
       const ownNumber = chat === undefined ? undefined : ownHandle(chat)?.handle;
@@ -84,46 +97,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     scheduler,
     truth,
     clock,
-    delayMs: config.delayMs,
+    config,
   });
   const server = createApiServer({
-    apiKey: config.apiKey,
-    retryAfterSeconds: config.retryAfterSeconds,
+    config,
     faults,
     ids,
     truth,
     clock,
-    log: config.log,
     chats: operations,
     subscriptions,
   });
 
-  server.listen(config.port, config.host);
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = await listen(server, config.port, config.host);
 
   return {
-    url: `http://${host}:${port}`,
+    url,
     seed: config.seed,
     async stop() {
       scheduler.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await close(server);
     },
-    truth: () =>
-      structuredClone({
-        seed: config.seed,
-        calls: truth.calls,
-        operations: truth.operations,
-        events: truth.events,
-        deliveries: truth.deliveries,
-        chats: chats.all(),
-        subscriptions: subscriptions.list(),
-      }),
+    truth: () => truth.snapshot(config.seed, chats.all(), subscriptions.list()),
     idle: () => scheduler.idle(),
     seedChat: (chat) => structuredClone(chats.create(chat)),
     humanRename: (chatId, name, byHandle) => structuredClone(operations.humanRename(chatId, name, byHandle)),
+    humanSetIcon: (chatId, url, byHandle) => structuredClone(operations.humanSetIcon(chatId, url, byHandle)),
+    humanAdd: (chatId, handle, byHandle) => structuredClone(operations.humanAdd(chatId, handle, byHandle)),
+    humanRemove: (chatId, handle, byHandle) => structuredClone(operations.humanRemove(chatId, handle, byHandle)),
   };
 }

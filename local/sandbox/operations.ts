@@ -8,12 +8,21 @@ import {
   ownHandle,
   participant,
 } from "./chats.ts";
-import { chatUnavailable, directMessageChat, invalidHandle, invalidValue, missingField, notFound } from "./errors.ts";
+import {
+  chatBeingCreated,
+  chatUnavailable,
+  directMessageChat,
+  invalidHandle,
+  invalidValue,
+  missingField,
+  notFound,
+} from "./errors.ts";
+import type { ResolvedOptions } from "./config.ts";
 import type { ChatEventType, Events, EventTicket } from "./events.ts";
 import type { Ids } from "./ids.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { Reply } from "./server.ts";
-import type { EventRecord, OperationRecord, Outcome, TruthLog } from "./truth.ts";
+import type { EventRecord, OperationKind, OperationRecord, Outcome, TruthLog } from "./truth.ts";
 import {
   found,
   isHttpsUrl,
@@ -57,7 +66,7 @@ export class ChatOperations {
   readonly #scheduler: Scheduler;
   readonly #truth: TruthLog;
   readonly #clock: () => Date;
-  readonly #delayMs: number;
+  readonly #config: ResolvedOptions;
 
   constructor(deps: {
     chats: Chats;
@@ -66,7 +75,7 @@ export class ChatOperations {
     scheduler: Scheduler;
     truth: TruthLog;
     clock: () => Date;
-    delayMs: number;
+    config: ResolvedOptions;
   }) {
     this.#chats = deps.chats;
     this.#events = deps.events;
@@ -74,7 +83,7 @@ export class ChatOperations {
     this.#scheduler = deps.scheduler;
     this.#truth = deps.truth;
     this.#clock = deps.clock;
-    this.#delayMs = deps.delayMs;
+    this.#config = deps.config;
   }
 
   /** `POST /v3/chats`: the chat exists at once; the first message is reported sent. */
@@ -138,7 +147,7 @@ export class ChatOperations {
     const icon = optionalString(body, "group_chat_icon");
     if (name === undefined && icon === undefined) throw missingField("display_name or group_chat_icon");
     if (icon !== undefined && !isHttpsUrl(icon)) throw invalidValue("group_chat_icon must be an https URL");
-    const chat = this.#chat(chatId);
+    const chat = this.#changeable(chatId);
     if (!chat.is_group) throw directMessageChat();
 
     const request = {
@@ -149,13 +158,15 @@ export class ChatOperations {
     const settlements: (() => void)[] = [];
     if (name !== undefined) {
       const pending = this.#pending(operation, chat, "display_name");
-      settlements.push(() => this.#settleName(pending, name));
+      settlements.push(() => this.#settle(pending, name, name));
     }
     if (icon !== undefined) {
       const pending = this.#pending(operation, chat, "group_chat_icon");
-      settlements.push(() => this.#settleIcon(pending, icon));
+      // Drawn now, with the request's other ids, so a replay hosts the icon at the same URL.
+      const shown = this.#config.iconMode === "rehost" ? this.#ids.hostedIconUrl() : icon;
+      settlements.push(() => this.#settle(pending, icon, shown));
     }
-    this.#scheduler.after(this.#delayMs, () => settlements.forEach((settle) => settle()));
+    this.#scheduler.after(this.#config.delayMs, () => settlements.forEach((settle) => settle()));
     return { status: 200, body: { chat_id: chat.id, status: "pending" }, operation };
   }
 
@@ -164,7 +175,7 @@ export class ChatOperations {
     requireUuid(chatId, "chatId");
     const handle = requiredString(jsonObject(raw), "handle");
     if (!isHandle(handle)) throw invalidHandle();
-    const chat = this.#chat(chatId);
+    const chat = this.#changeable(chatId);
     const member = participant(chat, handle);
     if (member === undefined || member.status !== "active") throw notFound();
     if (member.is_me) throw invalidValue("handle is your own number: leave the chat instead");
@@ -172,7 +183,7 @@ export class ChatOperations {
 
     const operation = this.#accept("participant.remove", chat, traceId, 202, { handle });
     const pending = this.#pending(operation, chat, "participant");
-    this.#scheduler.after(this.#delayMs, () => {
+    this.#scheduler.after(this.#config.delayMs, () => {
       if (handle.endsWith(LOST_REMOVAL_SUFFIX)) {
         return this.#never(pending, `a handle ending in ${LOST_REMOVAL_SUFFIX} is never removed`);
       }
@@ -181,14 +192,7 @@ export class ChatOperations {
       if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) {
         return this.#never(pending, `would leave fewer than ${MIN_GROUP_SIZE} participants`);
       }
-      const at = this.#clock();
-      this.#chats.remove(current, chat, at);
-      this.#report(pending, "applied", "participant.removed", at, {
-        chat_id: chat.id,
-        handle,
-        participant: { ...current },
-        removed_at: at.toISOString(),
-      });
+      this.#removeNow(pending, current);
     });
     const body = { message: "Participant removal queued", status: "accepted", trace_id: traceId };
     return { status: 202, body, operation };
@@ -199,85 +203,142 @@ export class ChatOperations {
     requireUuid(chatId, "chatId");
     const handle = requiredString(jsonObject(raw), "handle");
     if (!isHandle(handle)) throw invalidHandle();
-    const chat = this.#chat(chatId);
+    const chat = this.#changeable(chatId);
     if (!chat.is_group) throw directMessageChat();
     if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
 
     const operation = this.#accept("participant.add", chat, traceId, 202, { handle });
     const pending = this.#pending(operation, chat, "participant");
     const handleId = this.#ids.uuid();
-    this.#scheduler.after(this.#delayMs, () => {
+    this.#scheduler.after(this.#config.delayMs, () => {
       if (participant(chat, handle)?.status === "active") return this.#never(pending, "already a participant");
-      const at = this.#clock();
-      const added = this.#chats.add(chat, handle, handleId, at);
-      this.#report(pending, "applied", "participant.added", at, {
-        chat_id: chat.id,
-        handle,
-        participant: { ...added },
-        added_at: at.toISOString(),
-      });
+      this.#addNow(pending, handle, handleId);
     });
     const body = { message: "Participant addition queued", status: "accepted", trace_id: traceId };
     return { status: 202, body, operation };
   }
 
   /**
-   * A person renaming the group on their phone: the name changes at once and Linq reports it with the same event as
-   * a rename through the API, which is why such an event proves nothing about a request.
+   * People on their phones. Each change happens at once and Linq reports it with the same event as the change made
+   * through the API (naming the person where the event type has `changed_by_handle`), which is why such an event
+   * proves nothing about a request. `byHandle` defaults to the first active participant other than you and the one
+   * added or removed; it is never your own line.
    */
   humanRename(chatId: string, name: string, byHandle?: string): EventRecord {
-    const chat = this.#chats.find(chatId);
-    if (chat === undefined) throw new Error(`No chat ${chatId}`);
+    if (name === "") throw invalidValue("display_name must be a non-empty string");
+    const { chat, by } = this.#person(chatId, byHandle);
+    const operation = this.#humanChange("human.rename", chat, by, { display_name: name });
+    return this.#apply(this.#pending(operation, chat, "display_name"), name, by);
+  }
+
+  /** An icon set on a phone is an upload that Linq hosts: `url` is that hosted URL, a fresh one unless given. */
+  humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord {
+    if (url !== undefined && !isHttpsUrl(url)) throw invalidValue("group_chat_icon must be an https URL");
+    const { chat, by } = this.#person(chatId, byHandle);
+    const shown = url ?? this.#ids.hostedIconUrl();
+    const operation = this.#humanChange("human.set_icon", chat, by, { group_chat_icon: shown });
+    return this.#apply(this.#pending(operation, chat, "group_chat_icon"), shown, by);
+  }
+
+  /** Adds `handle`, or brings a participant who left or was removed back, active with a fresh `joined_at`. */
+  humanAdd(chatId: string, handle: string, byHandle?: string): EventRecord {
+    if (!isHandle(handle)) throw invalidHandle();
+    const { chat, by } = this.#person(chatId, byHandle, handle);
+    if (!chat.is_group) throw directMessageChat();
+    if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
+    const operation = this.#humanChange("human.add", chat, by, { handle });
+    return this.#addNow(this.#pending(operation, chat, "participant"), handle, this.#ids.uuid());
+  }
+
+  humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord {
+    const { chat, by } = this.#person(chatId, byHandle, handle);
+    const member = participant(chat, handle);
+    if (member === undefined || member.status !== "active") throw notFound();
+    if (member.is_me) throw invalidValue("a person cannot remove your own line");
+    if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) throw chatUnavailable();
+    const operation = this.#humanChange("human.remove", chat, by, { handle });
+    return this.#removeNow(this.#pending(operation, chat, "participant"), member);
+  }
+
+  /** The chat, and the person making a change in it (never your own line, never `otherThan`). */
+  #person(chatId: string, byHandle: string | undefined, otherThan?: string): { chat: Chat; by: ChatHandle } {
+    const chat = found(this.#chats.find(chatId));
     const by = activeParticipants(chat).find((candidate) =>
-      byHandle === undefined ? !candidate.is_me : candidate.handle === byHandle,
+      byHandle === undefined ? !candidate.is_me && candidate.handle !== otherThan : candidate.handle === byHandle,
     );
-    if (by === undefined) throw new Error(`No active participant ${byHandle ?? "other than you"} in chat ${chatId}`);
-    const operation = this.#truth.operation({
-      kind: "human.rename",
-      chatId,
+    if (by === undefined || by.is_me || by.handle === otherThan) {
+      const who = byHandle === undefined ? "nobody" : byHandle;
+      throw invalidValue(`${who} is not another active participant of chat ${chatId} who could make this change`);
+    }
+    return { chat, by };
+  }
+
+  #humanChange(kind: OperationKind, chat: Chat, by: ChatHandle, request: Record<string, string>): OperationRecord {
+    return this.#truth.operation({
+      kind,
+      chatId: chat.id,
       traceId: undefined,
-      request: { display_name: name, by: by.handle },
+      request: { ...request, by: by.handle },
       outcomes: [],
       acceptedAt: this.#clock().toISOString(),
     });
-    return this.#rename(this.#pending(operation, chat, "display_name"), name, by);
   }
 
-  #settleName(pending: Pending, name: string): void {
-    if (!name.startsWith(FAIL_NAME_PREFIX)) {
-      this.#rename(pending, name, ownHandle(pending.chat));
-      return;
-    }
-    this.#fail(pending, "chat.group_name_update_failed");
+  #removeNow(pending: Pending, member: ChatHandle): EventRecord {
+    const at = this.#clock();
+    const removed = this.#chats.remove(member, pending.chat, at);
+    return this.#report(pending, "applied", "participant.removed", at, {
+      chat_id: pending.chat.id,
+      handle: removed.handle,
+      participant: { ...removed },
+      removed_at: at.toISOString(),
+    });
   }
 
-  #settleIcon(pending: Pending, icon: string): void {
-    if (icon.includes(FAIL_ICON_MARK)) {
+  #addNow(pending: Pending, handle: string, handleId: string): EventRecord {
+    const at = this.#clock();
+    const added = this.#chats.add(pending.chat, handle, handleId, at);
+    return this.#report(pending, "applied", "participant.added", at, {
+      chat_id: pending.chat.id,
+      handle,
+      participant: { ...added },
+      added_at: at.toISOString(),
+    });
+  }
+
+  /** `requested`: what the partner sent, where the magic values are; `shown`: what the chat will show. */
+  #settle(pending: Pending, requested: string, shown: string): void {
+    if (pending.outcome.part === "display_name" && requested.startsWith(FAIL_NAME_PREFIX)) {
+      this.#fail(pending, "chat.group_name_update_failed");
+    } else if (pending.outcome.part === "group_chat_icon" && requested.includes(FAIL_ICON_MARK)) {
       this.#fail(pending, "chat.group_icon_update_failed");
-      return;
+    } else {
+      this.#apply(pending, shown, undefined);
     }
+  }
+
+  /** Sets the name or icon and reports it; `person` is who changed it on their phone, undefined for the API. */
+  #apply(pending: Pending, value: string, person: ChatHandle | undefined): EventRecord {
+    const { chat, outcome } = pending;
     const at = this.#clock();
-    const previous = this.#chats.setIcon(pending.chat, icon, at);
-    const own = ownHandle(pending.chat);
-    this.#report(pending, "applied", "chat.group_icon_updated", at, {
-      chat_id: pending.chat.id,
+    const isName = outcome.part === "display_name";
+    const previous = isName ? this.#chats.setDisplayName(chat, value, at) : this.#chats.setIcon(chat, value, at);
+    outcome.value = value;
+    return this.#report(pending, "applied", isName ? "chat.group_name_updated" : "chat.group_icon_updated", at, {
+      chat_id: chat.id,
       updated_at: at.toISOString(),
-      changed_by_handle: own === undefined ? null : { ...own },
-      new_value: icon,
+      ...this.#changedBy(chat, person),
+      new_value: value,
       old_value: previous,
     });
   }
 
-  #rename(pending: Pending, name: string, by: ChatHandle | undefined): EventRecord {
-    const at = this.#clock();
-    const previous = this.#chats.setDisplayName(pending.chat, name, at);
-    return this.#report(pending, "applied", "chat.group_name_updated", at, {
-      chat_id: pending.chat.id,
-      updated_at: at.toISOString(),
-      changed_by_handle: by === undefined ? null : { ...by },
-      new_value: name,
-      old_value: previous,
-    });
+  /** A person's change names them; what Linq puts for a change made through the API is the `changedBy` setting. */
+  #changedBy(chat: Chat, person: ChatHandle | undefined): { changed_by_handle?: ChatHandle | null } {
+    if (person !== undefined) return { changed_by_handle: { ...person } };
+    if (this.#config.changedBy === "absent") return {};
+    const own = ownHandle(chat);
+    return { changed_by_handle: this.#config.changedBy === "line" && own !== undefined ? { ...own } : null };
   }
 
   #fail(pending: Pending, type: ChatEventType): void {
@@ -293,6 +354,13 @@ export class ChatOperations {
   #chat(chatId: string): Chat {
     requireUuid(chatId, "chatId");
     return found(this.#chats.find(chatId));
+  }
+
+  /** A chat to change: reads work at once, changes wait until Linq has finished creating it. */
+  #changeable(chatId: string): Chat {
+    const chat = this.#chat(chatId);
+    if (this.#chats.isCreating(chat)) throw chatBeingCreated();
+    return chat;
   }
 
   #accept(
@@ -317,7 +385,8 @@ export class ChatOperations {
   #pending(operation: OperationRecord, chat: Chat, part: Outcome["part"]): Pending {
     const outcome: Outcome = { part, status: "pending" };
     operation.outcomes.push(outcome);
-    return { chat, operationSeq: operation.seq, outcome, ticket: this.#events.ticket() };
+    const requestTraceId = this.#config.traceLink === "request" ? operation.traceId : undefined;
+    return { chat, operationSeq: operation.seq, outcome, ticket: this.#events.ticket(requestTraceId) };
   }
 
   #report(

@@ -9,12 +9,14 @@ import {
   rateLimited,
   unauthorized,
 } from "./errors.ts";
+import { bearerToken, readBody } from "../http.ts";
+import type { ResolvedOptions } from "./config.ts";
 import type { Faults } from "./faults.ts";
 import type { Ids } from "./ids.ts";
 import type { ChatOperations } from "./operations.ts";
 import type { Subscriptions } from "./subscriptions.ts";
-import type { CallRecord, OperationRecord, TruthLog } from "./truth.ts";
-import { jsonObject } from "./validate.ts";
+import type { CallRecord, EventRecord, OperationRecord, TruthLog } from "./truth.ts";
+import { jsonObject, optionalString, requiredString } from "./validate.ts";
 
 /** HTTP for the sandbox: bearer auth, injected call faults, routing, Linq's envelope on every error. */
 
@@ -38,13 +40,11 @@ interface Route {
 }
 
 export interface ApiDeps {
-  readonly apiKey: string | undefined;
-  readonly retryAfterSeconds: number;
+  readonly config: Pick<ResolvedOptions, "apiKey" | "retryAfterSeconds" | "log">;
   readonly faults: Faults;
   readonly ids: Ids;
   readonly truth: TruthLog;
   readonly clock: () => Date;
-  readonly log: (line: string) => void;
   readonly chats: ChatOperations;
   readonly subscriptions: Subscriptions;
 }
@@ -104,9 +104,41 @@ export function createApiServer(deps: ApiDeps): Server {
     },
   ];
 
+  /**
+   * Not Linq's: people on their phones, for a sandbox run out of process. Under their own prefix, never recorded as
+   * calls and never faulted, so they cannot be mistaken for the API.
+   */
+  const humanBody = (r: Request) => {
+    const body = jsonObject(r.body);
+    return { body, by: optionalString(body, "by") };
+  };
+  const human = (path: string, change: (chatId: string, r: Request) => EventRecord): Route => ({
+    method: "POST",
+    path: new RegExp(`^/_sandbox/chats/([^/]+)/${path}$`),
+    handle: (r) => ({ status: 200, body: change(param(r, 0), r) }),
+  });
+  const controls: Route[] = [
+    human("human-rename", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanRename(chatId, requiredString(body, "display_name"), by);
+    }),
+    human("human-set-icon", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanSetIcon(chatId, optionalString(body, "group_chat_icon"), by);
+    }),
+    human("human-add", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanAdd(chatId, requiredString(body, "handle"), by);
+    }),
+    human("human-remove", (chatId, r) => {
+      const { body, by } = humanBody(r);
+      return chats.humanRemove(chatId, requiredString(body, "handle"), by);
+    }),
+  ];
+
   function authorize(header: string | undefined): void {
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
-    if (key === undefined || (deps.apiKey !== undefined && key !== deps.apiKey)) throw unauthorized();
+    const key = bearerToken(header);
+    if (key === undefined || (deps.config.apiKey !== undefined && key !== deps.config.apiKey)) throw unauthorized();
   }
 
   /** Faults are drawn only for authorized calls to real routes, once each, before any work. */
@@ -117,7 +149,7 @@ export function createApiServer(deps: ApiDeps): Server {
       if (match === null || route.method !== request.method) continue;
       const fault = deps.faults.forCall();
       if (fault !== undefined) call.fault = fault;
-      if (fault === "rate_limited") throw rateLimited(deps.retryAfterSeconds);
+      if (fault === "rate_limited") throw rateLimited(deps.config.retryAfterSeconds);
       if (fault === "failed_before") throw internalError();
       const reply = route.handle({ params: match.slice(1), body, traceId: call.traceId });
       if (reply.operation !== undefined) call.operationSeq = reply.operation.seq;
@@ -130,8 +162,28 @@ export function createApiServer(deps: ApiDeps): Server {
     throw notFound();
   }
 
+  async function serveControl(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    let reply: Reply;
+    try {
+      authorize(request.headers.authorization);
+      const body = await readBody(request, MAX_BODY_BYTES);
+      if (body === undefined) throw invalidBody();
+      const route = controls.find((candidate) => candidate.method === request.method && candidate.path.test(path));
+      if (route === undefined) throw notFound();
+      const params = route.path.exec(path)!.slice(1);
+      reply = route.handle({ params, body: body.toString("utf8"), traceId: "" });
+    } catch (error) {
+      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${request.method} ${path}: ${String(error)}`);
+      const linqError = error instanceof LinqError ? error : internalError();
+      reply = { status: linqError.status, body: errorEnvelope(linqError, undefined) };
+    }
+    deps.config.log(`${request.method} ${path} → ${reply.status}`);
+    response.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body));
+  }
+
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? "/", "http://sandbox").pathname.replace(/\/+$/, "");
+    if (path.startsWith("/_sandbox/")) return serveControl(request, response, path);
     const call = deps.truth.call({
       method: request.method ?? "GET",
       path,
@@ -141,9 +193,11 @@ export function createApiServer(deps: ApiDeps): Server {
     });
     let reply: Reply;
     try {
-      reply = answer(request, path, await readBody(request), call);
+      const body = await readBody(request, MAX_BODY_BYTES);
+      if (body === undefined) throw invalidBody();
+      reply = answer(request, path, body.toString("utf8"), call);
     } catch (error) {
-      if (!(error instanceof LinqError)) deps.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
+      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
       const linqError = error instanceof LinqError ? error : internalError();
       call.code = linqError.code;
       reply = { status: linqError.status, body: errorEnvelope(linqError, call.traceId) };
@@ -151,7 +205,9 @@ export function createApiServer(deps: ApiDeps): Server {
         response.setHeader("retry-after", String(linqError.retryAfterSeconds));
     }
     call.status = reply.status;
-    deps.log(
+    // Linq puts the call's trace id on every response, success or error; bodies that carry one carry the same.
+    response.setHeader("x-trace-id", call.traceId);
+    deps.config.log(
       `${call.method} ${path} → ${reply.status}${call.code ? ` ${call.code}` : ""}${call.fault ? ` (${call.fault})` : ""}`,
     );
     if (reply.body === undefined) {
@@ -163,19 +219,8 @@ export function createApiServer(deps: ApiDeps): Server {
 
   return createServer((request, response) => {
     serve(request, response).catch((error: unknown) => {
-      deps.log(`sandbox could not answer ${request.method} ${request.url}: ${String(error)}`);
+      deps.config.log(`sandbox could not answer ${request.method} ${request.url}: ${String(error)}`);
       response.destroy();
     });
   });
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw invalidBody();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }

@@ -22,7 +22,15 @@ export interface CallRecord {
   readonly at: string;
 }
 
-export type OperationKind = "chat.update" | "participant.remove" | "participant.add" | "human.rename";
+/** `human.*`: a person's change on their phone, which no API call made. */
+export type OperationKind =
+  | "chat.update"
+  | "participant.remove"
+  | "participant.add"
+  | "human.rename"
+  | "human.set_icon"
+  | "human.add"
+  | "human.remove";
 
 export type OutcomePart = "display_name" | "group_chat_icon" | "participant";
 
@@ -36,6 +44,8 @@ export interface Outcome {
   errorCode?: number;
   /** Why a `never` outcome never happened. */
   reason?: string;
+  /** What the chat shows for this part once applied: the name, or the icon's URL (Linq's own under `iconMode: rehost`). */
+  value?: string;
   /** The event reporting this outcome, if one was emitted (it may still be dropped: see `events`). */
   eventId?: string;
   settledAt?: string;
@@ -95,14 +105,46 @@ export interface DeliveryRecord {
   readonly at: string;
 }
 
+/** A part's real outcome, with the fate of the event that reports it (none for `pending` and `never`). */
+export interface JudgedPart extends Outcome {
+  readonly eventType?: string;
+  /** Never sent to anyone. */
+  readonly eventDropped?: boolean;
+  /** Some receiver answered a delivery of it 2xx. */
+  readonly eventDelivered?: boolean;
+}
+
+/** One accepted change, judged: what a chaos test holds a service's operation record against. */
+export interface JudgedOperation {
+  readonly operationSeq: number;
+  readonly kind: OperationKind;
+  readonly chatId: string;
+  /** The X-Trace-ID of the call that was accepted; `undefined` for a person's change. */
+  readonly traceId: string | undefined;
+  readonly request: Readonly<Record<string, string>>;
+  /** What the caller was told: 200/202, or 500 when the answer was lost after the work was accepted. */
+  readonly answer: number | undefined;
+  readonly parts: readonly JudgedPart[];
+  /** The events emitted for it, one per settled part that has an event. */
+  readonly eventIds: readonly string[];
+}
+
 export interface SandboxTruth {
   readonly seed: number;
   readonly calls: readonly CallRecord[];
   readonly operations: readonly OperationRecord[];
   readonly events: readonly EventRecord[];
   readonly deliveries: readonly DeliveryRecord[];
+  /** The chats' state now (after `idle()`: their final state). */
   readonly chats: readonly Chat[];
   readonly subscriptions: readonly WebhookSubscription[];
+  /**
+   * Every change accepted through the API, by the X-Trace-ID of the call that accepted it; a call refused (4xx, 429,
+   * a 500 before the work) accepted nothing and is not here. A client's retry is a call of its own: its own entry.
+   */
+  readonly traces: Readonly<Record<string, JudgedOperation>>;
+  /** Every person's change on their phone (`human.*`), oldest first. */
+  readonly humanChanges: readonly JudgedOperation[];
 }
 
 export class TruthLog {
@@ -121,5 +163,42 @@ export class TruthLog {
     const operation = { seq: this.operations.length + 1, ...record };
     this.operations.push(operation);
     return operation;
+  }
+
+  /** A copy of everything, with each operation judged against the events and deliveries it led to. */
+  snapshot(seed: number, chats: readonly Chat[], subscriptions: readonly WebhookSubscription[]): SandboxTruth {
+    const events = new Map(this.events.map((event) => [event.eventId, event]));
+    const delivered = new Set(this.deliveries.filter((d) => d.result === "delivered").map((d) => d.eventId));
+    const judge = (operation: OperationRecord): JudgedOperation => ({
+      operationSeq: operation.seq,
+      kind: operation.kind,
+      chatId: operation.chatId,
+      traceId: operation.traceId,
+      request: operation.request,
+      answer: operation.answer,
+      parts: operation.outcomes.map((outcome) => {
+        const event = outcome.eventId === undefined ? undefined : events.get(outcome.eventId);
+        if (event === undefined) return outcome;
+        return {
+          ...outcome,
+          eventType: event.eventType,
+          eventDropped: event.dropped,
+          eventDelivered: delivered.has(event.eventId),
+        };
+      }),
+      eventIds: operation.outcomes.flatMap((outcome) => (outcome.eventId === undefined ? [] : [outcome.eventId])),
+    });
+    const judged = this.operations.map(judge);
+    return structuredClone({
+      seed,
+      calls: this.calls,
+      operations: this.operations,
+      events: this.events,
+      deliveries: this.deliveries,
+      chats,
+      subscriptions,
+      traces: Object.fromEntries(judged.flatMap((j) => (j.traceId === undefined ? [] : [[j.traceId, j]]))),
+      humanChanges: judged.filter((j) => j.traceId === undefined),
+    });
   }
 }

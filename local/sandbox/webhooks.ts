@@ -1,4 +1,6 @@
 import { createHmac } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import type { ResolvedOptions } from "./config.ts";
 import { renderEvent } from "./events.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { AttemptResult, EventRecord, TruthLog } from "./truth.ts";
@@ -11,26 +13,19 @@ export interface Destination {
   readonly webhookVersion: string;
 }
 
-/** Standard Webhooks: `v1,` + base64 HMAC-SHA256 of `${id}.${timestamp}.${body}`, keyed by the decoded secret. */
-export function standardSignature(secret: string, webhookId: string, timestampSeconds: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  return `v1,${createHmac("sha256", key).update(`${webhookId}.${timestampSeconds}.${body}`).digest("base64")}`;
-}
-
 /**
  * Linq's deprecated `X-Webhook-Signature`: hex HMAC-SHA256 of `${timestamp}.${body}`, keyed by the signing secret
- * string itself (as the OpenAPI document's examples do), not by its decoded bytes.
+ * string itself (as the OpenAPI document's examples do), not by its decoded bytes. Not Standard Webhooks, so written
+ * here; the Standard Webhooks signature comes from the `standardwebhooks` package, as Linq's SDK checks it.
  */
 export function legacySignature(secret: string, timestampSeconds: number, body: string): string {
   return createHmac("sha256", secret).update(`${timestampSeconds}.${body}`).digest("hex");
 }
 
-export interface DeliveryPolicy {
-  readonly retryScheduleMs: readonly number[];
-  readonly timeoutMs: number;
-  readonly reorderWindowMs: number;
-  readonly partnerId: string;
-}
+export type DeliveryPolicy = Pick<
+  ResolvedOptions,
+  "retryScheduleMs" | "deliveryTimeoutMs" | "reorderWindowMs" | "partnerId"
+>;
 
 /**
  * Sends events the way Linq (Svix) does: signed, at least once, retried with backoff on 5xx, 429 and network errors,
@@ -163,12 +158,13 @@ export class Deliveries {
     body: string,
   ): Promise<{ status: number | null; error?: string }> {
     const timestamp = Math.floor(this.#clock().getTime() / 1000);
+    const signature = new Webhook(destination.secret).sign(event.webhookId, new Date(timestamp * 1000), body);
     const headers: Record<string, string> = {
       "content-type": "application/json",
       "user-agent": "linq-sandbox",
       "webhook-id": event.webhookId,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": standardSignature(destination.secret, event.webhookId, timestamp, body),
+      "webhook-signature": signature,
       "x-webhook-event": event.eventType,
       "x-webhook-timestamp": String(timestamp),
       "x-webhook-signature": legacySignature(destination.secret, timestamp, body),
@@ -180,7 +176,7 @@ export class Deliveries {
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.any([this.#scheduler.signal, AbortSignal.timeout(this.#policy.timeoutMs)]),
+        signal: AbortSignal.any([this.#scheduler.signal, AbortSignal.timeout(this.#policy.deliveryTimeoutMs)]),
       });
       await response.arrayBuffer().catch(() => undefined);
       return { status: response.status };

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import {
+import LinqAPIV3, {
   APIError,
   AuthenticationError,
   BadRequestError,
@@ -9,6 +9,7 @@ import {
   RateLimitError,
 } from "@linqapp/sdk";
 import { describe, expect, it } from "vitest";
+import type { SandboxOptions } from "../../local/sandbox/index.ts";
 import { ALICE, BOB, CAROL, DAN, linqClient, ME, sandboxForTest } from "./helpers.ts";
 
 /** The sandbox driven through the official client, as the service will drive Linq. */
@@ -153,6 +154,24 @@ describe("sandbox through @linqapp/sdk", () => {
     expect(envelope.error.code).toBe(2001);
   });
 
+  it("makes each subscription's signing secret as Linq does: whsec_ and base64 of 32 random bytes", async () => {
+    const linq = linqClient(await sandboxForTest());
+    const secrets = await Promise.all(
+      ["a", "b"].map(async (path) => {
+        const created = await linq.webhookSubscriptions.create({
+          target_url: `https://hooks.example.com/${path}`,
+          subscribed_events: ["participant.removed"],
+        });
+        return created.signing_secret;
+      }),
+    );
+    for (const secret of secrets) {
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(Buffer.from(secret.slice("whsec_".length), "base64")).toHaveLength(32);
+    }
+    expect(secrets[0]).not.toBe(secrets[1]);
+  });
+
   it("refuses a subscription to a plain-HTTP remote URL or an unknown event type", async () => {
     const sandbox = await sandboxForTest();
     const linq = linqClient(sandbox);
@@ -164,6 +183,57 @@ describe("sandbox through @linqapp/sdk", () => {
       expect(error).toBeInstanceOf(BadRequestError);
       expect(envelope.error.code).toBe(1005);
     }
+  });
+
+  it("puts the call's X-Trace-ID (32 hex) on every answer; the bodies and the truth that carry one carry the same", async () => {
+    const sandbox = await sandboxForTest();
+    const linq = linqClient(sandbox);
+    const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB, CAROL] });
+
+    const created = await linq.chats.create({ from: ME, to: [ALICE, BOB], message: hello }).withResponse();
+    const retrieved = await linq.chats.retrieve(chat.id).withResponse();
+    const updated = await linq.chats.update(chat.id, { display_name: "Team" }).withResponse();
+    const removed = await linq.chats.participants.remove(chat.id, { handle: CAROL }).withResponse();
+    const subscribed = await linq.webhookSubscriptions
+      .create({ target_url: "https://hooks.example.com/linq", subscribed_events: ["participant.removed"] })
+      .withResponse();
+    const answers = [created, retrieved, updated, removed, subscribed].map(({ response }) =>
+      response.headers.get("x-trace-id"),
+    );
+    for (const traceId of answers) expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(answers).size).toBe(answers.length);
+    expect(removed.data.trace_id).toBe(answers[3]);
+    expect(sandbox.truth().calls.map((call) => call.traceId)).toEqual(answers);
+    expect(sandbox.truth().operations.map((operation) => operation.traceId)).toEqual([answers[2], answers[3]]);
+  });
+
+  it("puts X-Trace-ID on every error too (401, 404, 429, 500), equal to the envelope's trace_id", async () => {
+    const errorOf = async (options: SandboxOptions, call: (linq: LinqAPIV3, chatId: string) => Promise<unknown>) => {
+      const sandbox = await sandboxForTest({ apiKey: "right-key", ...options });
+      const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB] });
+      const { error, envelope } = await linqError(call(linqClient(sandbox, "right-key"), chat.id));
+      const traceId = error.headers?.get("x-trace-id");
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect((envelope as { trace_id?: string }).trace_id).toBe(traceId);
+      expect(sandbox.truth().calls.at(-1)).toMatchObject({ status: error.status, traceId });
+      return error;
+    };
+    const wrongKey = await errorOf({ apiKey: "other-key" }, (linq, id) => linq.chats.retrieve(id));
+    expect(wrongKey).toBeInstanceOf(AuthenticationError);
+    expect(await errorOf({}, (linq) => linq.chats.retrieve(randomUUID()))).toBeInstanceOf(NotFoundError);
+    const limited = await errorOf({ rateLimitRate: 1 }, (linq, id) => linq.chats.update(id, { display_name: "x" }));
+    expect(limited).toBeInstanceOf(RateLimitError);
+    for (const failMode of ["before", "after"] as const) {
+      const failed = await errorOf({ failRate: 1, failMode }, (linq, id) =>
+        linq.chats.update(id, { display_name: "x" }),
+      );
+      expect(failed).toBeInstanceOf(InternalServerError);
+    }
+
+    const sandbox = await sandboxForTest();
+    const response = await fetch(`${sandbox.url}/v3/no-such-route`, { headers: { authorization: "Bearer k" } });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { trace_id: string }).trace_id).toBe(response.headers.get("x-trace-id"));
   });
 
   describe("errors surface as the SDK's classes with Linq's codes", () => {

@@ -143,6 +143,37 @@ describe("sandbox configuration", () => {
     });
   });
 
+  it("reads the settings for Linq's unknowns", () => {
+    expect(
+      sandboxOptionsFromEnv({
+        SANDBOX_TRACE_LINK: "own",
+        SANDBOX_ICON_MODE: "rehost",
+        SANDBOX_CHANGED_BY: "absent",
+        SANDBOX_CREATING_MS: "2000",
+        SANDBOX_REMOVED_HANDLES: "dropped",
+      }),
+    ).toEqual({
+      port: 3001,
+      traceLink: "own",
+      iconMode: "rehost",
+      changedBy: "absent",
+      creatingMs: 2000,
+      removedHandles: "dropped",
+    });
+    expect(sandboxOptionsFromEnv({ SANDBOX_CHANGED_BY: "null" })).toMatchObject({ changedBy: "null" });
+  });
+
+  it.each([
+    ["SANDBOX_TRACE_LINK", "both"],
+    ["SANDBOX_ICON_MODE", "copy"],
+    ["SANDBOX_CHANGED_BY", "me"],
+    ["SANDBOX_CREATING_MS", "soon"],
+    ["SANDBOX_REMOVED_HANDLES", "hidden"],
+  ])("refuses %s=%s, naming the variable", (name, value) => {
+    expect(() => sandboxOptionsFromEnv({ [name]: value })).toThrow(SandboxConfigError);
+    expect(() => sandboxOptionsFromEnv({ [name]: value })).toThrow(name);
+  });
+
   it.each([
     ["SANDBOX_FAIL_RATE", "1.5"],
     ["SANDBOX_DROP_RATE", "often"],
@@ -159,6 +190,8 @@ describe("sandbox configuration", () => {
 
   it("refuses bad options to startSandbox", async () => {
     await expect(startSandbox({ failRate: 2 })).rejects.toThrow(/failRate/);
+    await expect(startSandbox({ iconMode: "copy" as never })).rejects.toThrow(/iconMode must be one of echo, rehost/);
+    await expect(startSandbox({ creatingMs: -1 })).rejects.toThrow(/creatingMs/);
     await expect(startSandbox({ webhookTargets: [{ url: "http://x.test", secret: "nope" }] })).rejects.toThrow(
       /secret/,
     );

@@ -1,8 +1,7 @@
-import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import LinqAPIV3 from "@linqapp/sdk";
 import { onTestFinished } from "vitest";
+import { close, listen } from "../../local/http.ts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../local/sandbox/index.ts";
 
 export const ME = "+12025550100";
@@ -57,16 +56,10 @@ export async function receiverForTest(
       response.writeHead(status).end();
     });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  onTestFinished(async () => {
-    const closed = once(server, "close");
-    server.close();
-    server.closeAllConnections();
-    await closed;
-  });
+  const url = await listen(server, 0);
+  onTestFinished(() => close(server));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/linq`,
+    url: `${url}/webhooks/linq`,
     received,
     events: () => received.filter((r) => r.status < 300).map((r) => JSON.parse(r.body)),
   };

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { LOCAL_WEBHOOK_SECRET, type Sandbox } from "../../local/sandbox/index.ts";
+import { DEFAULT_RETRY_SCHEDULE_MS, LOCAL_WEBHOOK_SECRET, type Sandbox } from "../../local/sandbox/index.ts";
 import { ALICE, BOB, CAROL, DAN, linqClient, ME, type Receiver, receiverForTest, sandboxForTest } from "./helpers.ts";
 
 /** Webhook deliveries as a receiver sees them, checked by the `standardwebhooks` package rather than our own code. */
@@ -27,7 +27,7 @@ async function subscribe(sandbox: Sandbox, receiver: Receiver, events: readonly 
 
 describe("sandbox webhooks", () => {
   it("signs each event with the subscription's secret, verified by standardwebhooks, in Linq's envelope", async () => {
-    const sandbox = await sandboxForTest();
+    const sandbox = await sandboxForTest({ traceLink: "own" });
     const receiver = await receiverForTest();
     const subscription = await subscribe(sandbox, receiver);
     const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB] });
@@ -94,7 +94,7 @@ describe("sandbox webhooks", () => {
   });
 
   it("reports a removal with participant.removed", async () => {
-    const sandbox = await sandboxForTest();
+    const sandbox = await sandboxForTest({ traceLink: "own" });
     const receiver = await receiverForTest();
     await subscribe(sandbox, receiver);
     const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB, CAROL] });
@@ -264,6 +264,13 @@ describe("sandbox webhooks", () => {
       [3, 500, "retrying"],
       [4, 200, "delivered"],
     ]);
+  });
+
+  it("by default retries on Linq's schedule: 10 retries over about 25 minutes", () => {
+    expect(DEFAULT_RETRY_SCHEDULE_MS).toHaveLength(10);
+    const totalMinutes = DEFAULT_RETRY_SCHEDULE_MS.reduce((sum, ms) => sum + ms, 0) / 60_000;
+    expect(totalMinutes).toBeGreaterThan(22);
+    expect(totalMinutes).toBeLessThan(28);
   });
 
   it("does not retry a 400, and gives up after the schedule", async () => {
