@@ -6,8 +6,6 @@
  * The handlers are the deployed modules themselves: they read their configuration from the environment at import,
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EventBridgeEvent } from "aws-lambda";
 import { functions, type FunctionDefinition } from "../src/definitions/functions.ts";
@@ -15,6 +13,7 @@ import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
 import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapter.ts";
+import { close, listen } from "./http.ts";
 import { pollStream, type StreamPoller } from "./streams.ts";
 import { LOCAL_WEBHOOK_SECRET, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
 
@@ -208,19 +207,4 @@ async function importHandler(definition: FunctionDefinition): Promise<Handler> {
   const handler = module[exported];
   if (typeof handler !== "function") throw new Error(`${definition.handler} exports no handler`);
   return handler as Handler;
-}
-
-function listen(server: Server, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      const { port: bound } = server.address() as AddressInfo;
-      resolve(`http://127.0.0.1:${bound}`);
-    });
-  });
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
