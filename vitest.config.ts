@@ -4,7 +4,13 @@ import { configDefaults, defineConfig } from "vitest/config";
  * Where a test lives says which project runs it. Integration: the whole local stack (e2e), the Lambda entry points, and
  * the DynamoDB adapters, all against DynamoDB Local (a JVM). Unit: every other test under test/, no Java needed.
  */
-const integration = ["test/e2e/**/*.test.ts", "test/functions/**/*.test.ts", "test/adapters/dynamo-*.test.ts"];
+const integration = [
+  "test/e2e/**/*.test.ts",
+  "test/functions/**/*.test.ts",
+  "test/adapters/dynamo-*.test.ts",
+  // One contract for the in-memory and the DynamoDB store: it needs DynamoDB Local for the latter.
+  "test/adapters/*.contract.test.ts",
+];
 
 export default defineConfig({
   test: {
