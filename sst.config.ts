@@ -17,15 +17,18 @@ export default $config({
     const { createApi } = await import("./stacks/api.ts");
     const { createRequestDeadLetterQueue, subscribeRequestHandlers } = await import("./stacks/subscriptions.ts");
     const { scheduleFunctions } = await import("./stacks/schedule.ts");
+    const { createOutcomeDeadLetterQueue, subscribeStreamHandlers } = await import("./stacks/streams.ts");
 
     const tables = createTables();
     const secrets = createSecrets();
     const bus = createBus();
     const requestDeadLetterQueue = createRequestDeadLetterQueue();
-    const functions = createFunctions({ tables, secrets, bus, requestDeadLetterQueue });
+    const outcomeDeadLetterQueue = createOutcomeDeadLetterQueue();
+    const functions = createFunctions({ tables, secrets, bus, requestDeadLetterQueue, outcomeDeadLetterQueue });
     const api = createApi(functions);
     subscribeRequestHandlers({ bus, functions, requestDeadLetterQueue });
     scheduleFunctions(functions);
+    subscribeStreamHandlers({ tables, functions, outcomeDeadLetterQueue });
 
     return {
       ApiUrl: api.url,
@@ -33,6 +36,7 @@ export default $config({
       OperationsTable: tables.operations.name,
       LedgerTable: tables.ledger.name,
       RequestDeadLetterQueueUrl: requestDeadLetterQueue.url,
+      OutcomeDeadLetterQueueUrl: outcomeDeadLetterQueue.url,
     };
   },
 });

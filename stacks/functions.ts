@@ -23,26 +23,28 @@ export interface FunctionDependencies {
   readonly bus: sst.aws.Bus;
   /** Where Lambda's on-failure destination sends a request event that exhausted its retries. */
   readonly requestDeadLetterQueue: sst.aws.Queue;
+  /** Where a batch of the operations stream goes when its outcomes cannot be published. */
+  readonly outcomeDeadLetterQueue: sst.aws.Queue;
 }
 
 type Permission = sst.aws.FunctionPermissionArgs;
 
 /**
- * Scan is left out on purpose: every read path has a key or an index. DeleteItem is there for two writes only: a removal
- * renamed to Linq's trace id, and an idempotency key given back after an unknown outcome. Transactions need no action
- * of their own: IAM authorizes TransactWriteItems per item through these.
+ * Only what the code does: every read has a key or an index (no Scan), and every write is a conditional PutItem,
+ * alone or in a transaction (IAM authorizes TransactWriteItems per item, through PutItem).
  */
 const TABLE_ACTIONS: Record<TableAccess, string[]> = {
   read: ["dynamodb:GetItem", "dynamodb:Query"],
-  write: [
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-  ],
+  write: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
 };
+
+/** What Lambda's event source mapping does on the function's behalf to read a table's stream. */
+const STREAM_ACTIONS = [
+  "dynamodb:DescribeStream",
+  "dynamodb:GetRecords",
+  "dynamodb:GetShardIterator",
+  "dynamodb:ListStreams",
+];
 
 const TABLES = {
   operations: operationsTable,
@@ -106,12 +108,18 @@ function permissionsFor(definition: FunctionDefinition, deps: FunctionDependenci
     if (!level) continue;
     const table = deps.tables[key];
     permissions.push({ actions: TABLE_ACTIONS[level], resources: [table.arn] });
-    // GSIs are separate IAM resources; only Query reaches them.
-    if (Object.keys(TABLES[key].globalIndexes).length > 0) {
+    // Indexes are separate IAM resources; only Query reaches them.
+    const definition = TABLES[key] as TableDefinition;
+    if (Object.keys(definition.globalIndexes).length + Object.keys(definition.localIndexes ?? {}).length > 0) {
       permissions.push({ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] });
     }
   }
   if (access.publish) permissions.push({ actions: ["events:PutEvents"], resources: [deps.bus.arn] });
+  if (access.stream) {
+    permissions.push({ actions: STREAM_ACTIONS, resources: [deps.tables.operations.nodes.table.streamArn] });
+    // A stream's on-failure destination sends as the function's role.
+    permissions.push({ actions: ["sqs:SendMessage"], resources: [deps.outcomeDeadLetterQueue.arn] });
+  }
   if (definition.subscribesTo) {
     // Lambda's on-failure destination sends as the function's own role, not as a service principal.
     permissions.push({ actions: ["sqs:SendMessage"], resources: [deps.requestDeadLetterQueue.arn] });
