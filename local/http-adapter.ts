@@ -69,13 +69,20 @@ async function serve(
   const url = new URL(request.url ?? "/", "http://local");
   const method = request.method ?? "GET";
   let params: Record<string, string> | undefined;
+  let malformed = false;
   const route = routes.find((candidate) => {
     if (candidate.route.method !== method) return false;
     const match = candidate.pattern.exec(url.pathname);
     if (!match) return false;
-    params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+    try {
+      params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+    } catch {
+      malformed = true;
+    }
     return true;
   });
+  // API Gateway's own answer to a path it cannot decode, before any function runs.
+  if (malformed) return writeJson(response, 400, { message: "Bad Request" });
   const body = await readBody(request, MAX_PAYLOAD_BYTES);
   if (body === undefined) return writeJson(response, 413, { message: "Request Entity Too Large" });
   if (route === undefined) return writeJson(response, 404, { message: "Not Found" });

@@ -51,7 +51,7 @@ export class ServiceError extends Error {
     this.status = status;
     this.code = code;
     if (options?.retryAfter !== undefined) this.retryAfter = options.retryAfter;
-    this.shouldRetry = options?.shouldRetry ?? status >= 500;
+    this.shouldRetry = options?.shouldRetry ?? (status >= 500 || status === 429 || status === 408);
   }
 }
 

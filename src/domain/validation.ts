@@ -60,8 +60,13 @@ export function parseDisplayName(value: unknown): string {
   return name;
 }
 
-export function parseIconUrl(value: unknown): string {
-  if (typeof value !== "string") throw badRequest(LinqCode.invalidBody, "group_chat_icon must be a string");
+/**
+ * Trimmed once, here, before Linq sees it: Linq echoes (or re-hosts) what it was sent, and the value is compared as
+ * sent, so the request, Linq and the record must all hold the same string.
+ */
+export function parseIconUrl(raw: unknown): string {
+  if (typeof raw !== "string") throw badRequest(LinqCode.invalidBody, "group_chat_icon must be a string");
+  const value = raw.trim();
   if (value.length > ICON_URL_MAX_LENGTH) {
     throw badRequest(LinqCode.invalidParameter, `group_chat_icon must be at most ${ICON_URL_MAX_LENGTH} characters`);
   }

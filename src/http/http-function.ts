@@ -81,7 +81,10 @@ export function webhookFunction(
         throw new ServiceError(401, LinqCode.unauthorized, "Invalid webhook signature");
       }
       logFields(event, { deliveryId: verdict.deliveryId });
-      const delivery = "unreadable" in verdict ? { deliveryId: verdict.deliveryId, raw } : { ...verdict, raw };
+      const delivery: VerifiedDelivery =
+        "unreadable" in verdict
+          ? { deliveryId: verdict.deliveryId, raw }
+          : { deliveryId: verdict.deliveryId, raw, payload: verdict.payload };
       return answer(event, await route(delivery));
     });
 }

@@ -14,10 +14,19 @@ export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 type Middleware = middy.MiddlewareObj<HttpEvent, HttpResult>;
 
+/**
+ * An answer as API Gateway returns it. A refusal says whether the same request again could change it
+ * (`x-should-retry`, which the official Linq client obeys): one that cannot is not retried, so a client at its default
+ * settings does not record the same refused operation three times.
+ */
 export function toResult(answer: Answer, headers: Record<string, string> = {}): HttpResult {
   return {
     statusCode: answer.status,
-    headers: { "content-type": "application/json", ...headers },
+    headers: {
+      "content-type": "application/json",
+      ...(answer.status >= 400 ? { "x-should-retry": "false" } : {}),
+      ...headers,
+    },
     body: JSON.stringify(answer.body),
   };
 }
@@ -76,8 +85,10 @@ function causeOf(error: Error): string | undefined {
 export function errorFunnel(): Middleware {
   const errorFunnelOnError: Middleware["onError"] = (request) => {
     const error = toServiceError(request.error);
-    const headers: Record<string, string> =
-      error.retryAfter === undefined ? {} : { "retry-after": `${error.retryAfter}` };
+    const headers: Record<string, string> = {
+      "x-should-retry": String(error.shouldRetry),
+      ...(error.retryAfter === undefined ? {} : { "retry-after": `${error.retryAfter}` }),
+    };
     request.response = toResult({ status: error.status, body: errorEnvelope(error) }, headers);
   };
   return { name: "errorFunnel", onError: errorFunnelOnError };

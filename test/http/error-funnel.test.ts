@@ -48,7 +48,7 @@ describe("errorFunnel", () => {
     );
     expect(result).toEqual({
       statusCode: 404,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-should-retry": "false" },
       body: envelope(404, 2001, "Operation not found"),
     });
   });
@@ -65,7 +65,7 @@ describe("errorFunnel", () => {
     const error = new ServiceError(429, LinqCode.rateLimited, "Too many requests", { retryAfter: 7 });
     expect(await throwing(error)(httpEvent(), context())).toEqual({
       statusCode: 429,
-      headers: { "content-type": "application/json", "retry-after": "7" },
+      headers: { "content-type": "application/json", "x-should-retry": "true", "retry-after": "7" },
       body: envelope(429, 1007, "Too many requests"),
     });
   });
@@ -85,7 +85,7 @@ describe("errorFunnel", () => {
     const result = await throwing(new LinqUnavailable(kind, { retryAfter: 2 }))(httpEvent(), context());
     expect(result).toEqual({
       statusCode: status,
-      headers: { "content-type": "application/json", "retry-after": "2" },
+      headers: { "content-type": "application/json", "x-should-retry": "true", "retry-after": "2" },
       body: envelope(status, 3006, message),
     });
   });
@@ -121,7 +121,7 @@ describe("errorFunnel", () => {
     const result = await throwing(error)(httpEvent(), context());
     expect(result).toEqual({
       statusCode: 500,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-should-retry": "true" },
       body: envelope(500, 3006, "Internal server error"),
     });
   });

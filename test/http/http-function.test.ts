@@ -131,7 +131,7 @@ describe("httpFunction", () => {
     const result = await handler(httpEvent({ headers: authorised(), body: "{}" }), context());
     expect(result).toEqual({
       statusCode: 500,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-should-retry": "true" },
       body: envelope(500, 3006, "Internal server error"),
     });
   });
@@ -189,7 +189,7 @@ describe("webhookFunction", () => {
     const result = await handler(delivery(), context());
     expect(result).toEqual({
       statusCode: 401,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-should-retry": "false" },
       body: envelope(401, 2004, "Invalid webhook signature"),
     });
     expect(route).not.toHaveBeenCalled();

@@ -67,7 +67,7 @@ describe("a JSON body", () => {
     const result = await handler(httpEvent({ headers: authorised(), body }), context());
     expect(result).toEqual({
       statusCode: 400,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-should-retry": "false" },
       body: envelope(400, "Request body is not valid JSON"),
     });
     expect(route).not.toHaveBeenCalled();
