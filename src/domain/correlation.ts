@@ -94,6 +94,7 @@ export function decide(
   };
   if (event.traceId !== undefined) evidence.trace_id = event.traceId;
   if (event.value !== undefined) evidence.value = event.value;
+  if (event.oldValue !== undefined) evidence.old_value = event.oldValue;
   if (event.changedBy !== undefined) evidence.changed_by = event.changedBy;
   if (event.errorCode !== undefined) evidence.error_code = event.errorCode;
 

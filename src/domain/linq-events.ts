@@ -19,6 +19,8 @@ export type LinqEvent =
       outcome: "succeeded" | "failed";
       /** `new_value` of a change, or the removed handle as Linq wrote it. */
       value?: string | null;
+      /** `old_value` of a change: what it replaced. */
+      oldValue?: string | null;
       /** Absent when the event says nothing of who made the change. */
       changedBy?: ChangedBy | null;
       errorCode?: number;
@@ -113,6 +115,8 @@ export function readLinqEvent(body: unknown): LinqEvent {
         throw new Unusable("data.new_value is not a usable value");
       }
       event.value = value;
+      if (typeof data.old_value === "string" || data.old_value === null)
+        event.oldValue = data.old_value?.slice(0, MAX_VALUE_LENGTH) ?? null;
       event.at = timestamp(data.updated_at, createdAt);
       const by = changedBy(data);
       if (by !== undefined) event.changedBy = by;

@@ -52,6 +52,8 @@ export type Evidence =
       trace_id?: string;
       /** `new_value` of a change, or the removed handle. */
       value?: string | null;
+      /** `old_value` of a change, when Linq gave it. */
+      old_value?: string | null;
       changed_by?: ChangedBy | null;
       error_code?: number;
       /** When Linq says it happened. */
