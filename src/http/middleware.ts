@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { errorEnvelope, LinqCode, LinqUnavailable, ServiceError, unauthorized } from "../domain/errors.ts";
+import { Contention, errorEnvelope, LinqCode, LinqUnavailable, ServiceError, unauthorized } from "../domain/errors.ts";
 import type { Answer } from "../domain/ports.ts";
 import { log, type LogFields } from "../log.ts";
 
@@ -69,6 +69,8 @@ function writeLine(event: HttpEvent, response: HttpResult | null | undefined, er
     ...line?.fields,
   };
   if (error instanceof LinqUnavailable) log.warn("Linq unavailable", { ...fields, cause: causeOf(error) });
+  // A busy chat is a condition to watch, answered as retryable; not a bug of ours.
+  else if (error instanceof Contention) log.warn("chat contended", { ...fields, chatId: error.chatId });
   else if (error !== undefined && (response?.statusCode ?? 500) >= 500) log.error("request failed", error, fields);
   else if (fields.refused !== undefined) log.warn("request refused", fields);
   else log.info("request", fields);

@@ -2,7 +2,13 @@
  * The contract's HTTP API, driven by the official Linq client pointed at this service: what an existing Linq user
  * gets by changing the base URL.
  */
-import { AuthenticationError, BadRequestError, ConflictError, NotFoundError, type APIError } from "@linqapp/sdk";
+import LinqAPIV3, {
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  type APIError,
+} from "@linqapp/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
 import { eventually, linqClientFor, startTestStack } from "../support/local-stack.ts";
@@ -85,6 +91,25 @@ describe("PUT /v3/chats/{chatId} through the official client", () => {
     const dm = await linqCode(client.chats.update(dmId, { display_name: "x" }));
     expect(dm.error).toBeInstanceOf(ConflictError);
     expect(dm.code).toBe(1006);
+  });
+
+  it("with the official client at its default settings (it retries 409), a DM update is one failed operation", async () => {
+    const client = new LinqAPIV3({ apiKey: stack.apiToken, baseURL: stack.url });
+    const dm = stack.sandbox!.seedChat({ handles: ["+15550000005", "+15550000006"] }).id;
+    const refused = await linqCode(client.chats.update(dm, { display_name: "x" }));
+    expect(refused.error).toBeInstanceOf(ConflictError);
+    expect(refused.error.headers?.get("x-should-retry")).toBe("false");
+    expect(stack.sandbox!.truth().calls.filter((call) => call.path === `/v3/chats/${dm}`)).toHaveLength(1);
+    const list = await fetch(`${stack.url}/v3/chats/${dm}/operations`, {
+      headers: { authorization: `Bearer ${stack.apiToken}` },
+    });
+    const { data } = (await list.json()) as { data: { trace_id: string; status: string; error: unknown }[] };
+    expect(data).toMatchObject([{ status: "failed", error: { code: 1006, status: 409 } }]);
+    await stack.published();
+    const outcomes = stack.bus
+      .events()
+      .filter((e) => (e.detail as { trace_id?: string }).trace_id === data[0]!.trace_id);
+    expect(outcomes.map((e) => e["detail-type"])).toEqual(["operation.failed"]);
   });
 
   it("refuses a wrong or missing token with 401/2004, without touching Linq", async () => {
@@ -192,7 +217,22 @@ describe("reading operations", () => {
     } while (cursor !== null);
     expect(seen).toEqual(traces.reverse());
 
-    expect((await get(`/v3/chats/${chatId}/operations?cursor=not-ours`)).status).toBe(400);
+    const forged = (parts: unknown) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+    for (const cursor of [
+      "not-ours",
+      forged([chatId, "", ""]),
+      forged([chatId, "x".repeat(2000), "y"]),
+      "x".repeat(9000),
+    ]) {
+      const refused = await get(`/v3/chats/${chatId}/operations?cursor=${cursor}`);
+      expect(refused.status, cursor.slice(0, 40)).toBe(400);
+      expect(await refused.json()).toEqual({
+        error: { status: 400, code: 1005, message: "cursor is not valid for this list" },
+        success: false,
+      });
+    }
+    // API Gateway's own answer to a path it cannot decode, before any function runs.
+    expect(await (await get(`/v3/chats/%E0%A4%A/operations`)).json()).toEqual({ message: "Bad Request" });
     expect((await get(`/v3/chats/${chatId}/operations?limit=101`)).status).toBe(400);
     expect((await get(`/v3/chats/${chatId}/operations?limit=0`)).status).toBe(400);
   });
