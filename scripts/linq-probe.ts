@@ -69,11 +69,12 @@ export async function probe(options: ProbeOptions): Promise<ProbeReport> {
   const client = new LinqAPIV3({ apiKey: options.token, baseURL: options.url, maxRetries: 0 });
   const findings: PartFinding[] = [];
 
-  const run = async (what: string, start: () => Promise<{ trace_id?: string }>): Promise<ProbedRecord> => {
+  // The service adds its trace_id to Linq's answer; the client's types do not know it.
+  const run = async (what: string, start: () => Promise<unknown>): Promise<ProbedRecord> => {
     log(`probe: ${what}…`);
-    const answer = await start();
-    if (typeof answer.trace_id !== "string") throw new Error(`${what}: the service answered no trace_id`);
-    const record = await settled(options, answer.trace_id);
+    const traceId = ((await start()) as { trace_id?: unknown }).trace_id;
+    if (typeof traceId !== "string") throw new Error(`${what}: the service answered no trace_id`);
+    const record = await settled(options, traceId);
     log(`probe: ${what}: ${record.status}`);
     return record;
   };

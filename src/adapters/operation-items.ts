@@ -9,6 +9,11 @@ import type { StoredOperation } from "../domain/operation.ts";
 export const PENDING_SHARD = "pending";
 /** Sorts after every ISO timestamp: open items stay in the watch index until they settle. */
 export const OPEN = "open";
+/**
+ * An ambiguous event stays in view until its candidates decide it, but not forever: a day is far past Linq's delivery
+ * horizon, so nothing that could decide it is still coming, and the reconciler has assigned it by then.
+ */
+const UNRESOLVED_HORIZON_MS = 24 * 60 * 60 * 1000;
 
 export interface ItemOptions {
   /** How long a settled record or a kept event stays in view of new evidence after its last change. */
@@ -41,7 +46,9 @@ export function toItem(value: StoredOperation | KeptEvent, now: Date, options: I
   const event = value as KeptEvent;
   return {
     ...event,
-    watch_until: isUnresolved(event) ? OPEN : until(maxTime(event.received_at, now)),
+    watch_until: isUnresolved(event)
+      ? new Date(Date.parse(event.received_at) + UNRESOLVED_HORIZON_MS).toISOString()
+      : until(maxTime(event.received_at, now)),
     expires_at: expires(event.received_at),
   };
 }

@@ -212,9 +212,18 @@ function judge(
   const seen = { [part]: shown, updated_at: chat.updated_at };
   if (shown === requested) {
     const person = laterChanges(view, part, record).some((event) => event.evidence?.value === requested);
-    return person
-      ? settle("succeeded", "inferred", "the chat shows the requested value, which a person also set", seen)
-      : settle("succeeded", "proven", "the chat shows the requested value", seen);
+    if (person)
+      return settle("succeeded", "inferred", "the chat shows the requested value, which a person also set", seen);
+    // Unchanged since before the request: the value was already there, so showing it proves nothing of ours.
+    if (chat.updated_at !== null && chat.updated_at < record.created_at) {
+      return settle(
+        "succeeded",
+        "inferred",
+        "the chat shows the requested value, unchanged since before the request",
+        seen,
+      );
+    }
+    return settle("succeeded", "proven", "the chat shows the requested value", seen);
   }
   if (!overdue) return undefined;
   const explanation = overwrittenBy(record, part, view, chat);
