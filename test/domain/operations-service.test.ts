@@ -260,6 +260,14 @@ describe("Idempotency-Key", () => {
     expect(world.linq.callsOf("removeParticipant")).toHaveLength(1);
   });
 
+  it("treats two cases of one email as the same body, and sends Linq the first as written", async () => {
+    const first = await removeParticipant(world, removal("Carol@Example.COM", "k1"));
+    const second = await removeParticipant(world, removal("carol@example.com", "k1"));
+
+    expect(second).toEqual(first);
+    expect(world.linq.callsOf("removeParticipant")).toMatchObject([{ handle: "Carol@Example.COM" }]);
+  });
+
   it("replays a refusal too, without asking Linq again", async () => {
     world.linq.answerUpdateChat(refusal(409, 1006, "Cannot update direct message chats"));
     const first = await updateChat(world, update(undefined, "k1"));

@@ -51,6 +51,14 @@ describe("a valid request event", () => {
     expect(world.store.all()).toMatchObject([{ trace_id: "linq-t1", source: "eventbridge" }]);
   });
 
+  it("sends Linq an email handle as the requester wrote it: case is normalised for matching only", async () => {
+    const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "Carol@Example.COM" }));
+
+    expect(outcome).toMatchObject({ result: "accepted" });
+    expect(world.linq.callsOf("removeParticipant")).toMatchObject([{ handle: "Carol@Example.COM" }]);
+    expect(world.store.all()).toMatchObject([{ request: { handle: "Carol@Example.COM" } }]);
+  });
+
   it("delivered twice with the same event id calls Linq once and records one operation", async () => {
     const event = updateRequested({ chat_id: CHAT, display_name: "Team" }, "evt-1");
 
