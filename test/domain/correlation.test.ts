@@ -269,6 +269,23 @@ describe("a failure event several operations could own (issue 10, 1)", () => {
       { trace_id: next, status: "succeeded" },
     ]);
   });
+
+  it("a failing rename whose first call died mid-flight and was retried absorbs both failure events, never failing the next rename", async () => {
+    // The function died while Linq was being called: that call may have reached Linq. The retry calls Linq again.
+    world.linq.answerUpdateChat(() => {
+      throw new Error("the function died");
+    });
+    await expect(requestUpdate({ display_name: "Bad" }, CHAT, "k1")).rejects.toThrow("the function died");
+    world.clock.advance(world.callLeaseMs);
+    const bad = await requestUpdate({ display_name: "Bad" }, CHAT, "k1");
+
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001));
+    expect(await statusOf(bad)).toBe("failed");
+
+    const next = await requestUpdate({ display_name: "Next" });
+    expect(await world.deliver(groupNameUpdateFailed(CHAT, 4001))).toEqual({ result: "kept", kind: "ambiguous" });
+    expect(await statusOf(next)).toBe("pending");
+  });
 });
 
 describe("an event naming one of our calls by its trace id (issue 10, 3)", () => {

@@ -274,6 +274,19 @@ describe("recording Linq's answer to a call", () => {
   });
 });
 
+describe("starting a call again", () => {
+  it("after a call whose answer was recorded, adds no call until Linq answers", () => {
+    const unknown = recordCall(update({ display_name: "Team" }), { result: "unknown" }, T1);
+    expect(startCall(unknown, T2)).toMatchObject({ calling_since: T2, linq_attempts: [{ result: "unknown" }] });
+  });
+
+  it("after a call abandoned in flight (its function died), keeps that call as one of unknown fate", () => {
+    const next = startCall(update({ display_name: "Team" }), T2);
+    expect(next).toMatchObject({ calling_since: T2, updated_at: T2 });
+    expect(next.linq_attempts).toEqual([{ at: T0, result: "unknown" }]);
+  });
+});
+
 describe("evidence that decides nothing", () => {
   it("is kept on the part without moving its status", () => {
     const next = addEvidence(update({ display_name: "Team" }), "display_name", webhook("e1", T1), T2);
