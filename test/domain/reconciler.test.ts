@@ -347,6 +347,58 @@ describe("a failure event kept ambiguous", () => {
     expect(await recordOf(second)).toMatchObject({ status: "failed", error: { code: 9001 } });
     expect(world.store.keptEvents(CHAT)).toMatchObject([{ resolved_to: first }]);
   });
+
+  it("is resolved by the chat showing the other candidate's value: that one succeeded, proven, this one failed, inferred", async () => {
+    const failing = await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    const good = await requestUpdate({ display_name: "B" }); // its success webhook is lost
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001, { eventId: "fail-1" }));
+    world.linq.setChat({ id: CHAT, display_name: "B", updated_at: LATER });
+
+    await reconcileAt(DUE);
+
+    expect(await recordOf(good)).toMatchObject({
+      status: "succeeded",
+      results: { display_name: { basis: "proven", settled_by: "reconciler" } },
+    });
+    expect(await recordOf(failing)).toMatchObject({
+      status: "failed",
+      error: { code: 4001 },
+      results: { display_name: { basis: "inferred", evidence: [{ event_id: "fail-1" }] } },
+    });
+    expect(world.store.keptEvents(CHAT)).toMatchObject([{ resolved_to: failing }]);
+  });
+
+  it("arriving after the chat showed the other rename's value, fails the one left, inferred", async () => {
+    const failing = await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    await requestUpdate({ display_name: "B" });
+    world.linq.setChat({ id: CHAT, display_name: "B", updated_at: LATER });
+    await reconcileAt(DUE);
+
+    expect(await world.deliver(groupNameUpdateFailed(CHAT, 4001))).toMatchObject({
+      result: "settled",
+      records: [{ id: failing }],
+    });
+    expect(await recordOf(failing)).toMatchObject({
+      status: "failed",
+      results: { display_name: { basis: "inferred" } },
+    });
+  });
+
+  it("still leaves the delayed success of the candidate the chat proved to that candidate", async () => {
+    await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    const good = await requestUpdate({ display_name: "B" });
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001));
+    world.linq.setChat({ id: CHAT, display_name: "B", updated_at: LATER });
+    await reconcileAt(DUE);
+
+    const late = await world.deliver(groupNameUpdated(CHAT, "B", { changedBy: OUR_LINE }));
+
+    expect(late).toMatchObject({ result: "settled", records: [{ id: good }] });
+    expect(world.publisher.published).toHaveLength(2);
+  });
 });
 
 describe("a chat the reconciler cannot read (issue 10, 7)", () => {
