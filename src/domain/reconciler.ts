@@ -3,7 +3,9 @@
  * is the chat itself: read it from Linq and weigh it, with the chat's kept events and its other operations, against
  * each pending operation. Never "failed" merely because a value is not there:
  *
- * - the chat shows the change (the handle listed removed or left, the value in place): succeeded, proven;
+ * - the chat shows the change (the handle listed removed or left, the value in place): succeeded, proven; inferred
+ *   when something else could have put the value there (a person, another operation asking the same, or the chat
+ *   showing it since before the request);
  * - the handle is no longer listed, or was re-added after our request: succeeded, inferred;
  * - after `failAfterMs` (past Linq's delivery horizon, so no event is still on its way), a later change of the same
  *   part (a later operation of ours, a change kept against the chat, an icon Linq shows as set since) explains the
@@ -224,10 +226,22 @@ function judge(
   const shown = chat[part];
   const seen = { [part]: shown, updated_at: chat.updated_at };
   if (shown === requested) {
+    // The value proves this operation's call only if nothing else could have put it there.
     const person = laterChanges(view, part, record).some((event) => event.evidence?.value === requested);
-    return person
-      ? settle("succeeded", "inferred", "the chat shows the requested value, which a person also set", seen)
-      : settle("succeeded", "proven", "the chat shows the requested value", seen);
+    const another = view.operations.some(
+      (other) => other.id !== record.id && other.kind === "chat.update" && other.request[part] === requested,
+    );
+    const already = chat.updated_at !== null && chat.updated_at <= record.created_at;
+    const but = person
+      ? "which a person also set"
+      : another
+        ? "which another operation also asked for"
+        : already
+          ? "as it did before the request"
+          : undefined;
+    return but === undefined
+      ? settle("succeeded", "proven", "the chat shows the requested value", seen)
+      : settle("succeeded", "inferred", `the chat shows the requested value, ${but}`, seen);
   }
   if (!overdue) return undefined;
   const explanation = overwrittenBy(record, part, view, chat);

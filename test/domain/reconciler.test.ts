@@ -197,6 +197,36 @@ describe("a pending update", () => {
     expect((await recordOf(id)).results.display_name).toMatchObject({ status: "succeeded", basis: "inferred" });
   });
 
+  it("succeeds, inferred only, when another operation asked for the same value: the value cannot say whose call set it", async () => {
+    const first = await requestUpdate({ display_name: "Team" });
+    await world.deliver(groupNameUpdated(CHAT, "Team", { changedBy: OUR_LINE }));
+    world.clock.advance(SECOND);
+    const second = await requestUpdate({ display_name: "Team" }); // Linq fails it, and its failure webhook is lost
+    world.linq.setChat({ id: CHAT, display_name: "Team", updated_at: "2026-03-01T12:00:05.000Z" });
+
+    await reconcileAt(DUE + SECOND);
+
+    expect((await recordOf(first)).results.display_name).toMatchObject({ settled_by: "webhook" });
+    expect((await recordOf(second)).results.display_name).toMatchObject({
+      status: "succeeded",
+      basis: "inferred",
+      reason: expect.stringContaining("another operation"),
+    });
+  });
+
+  it("succeeds, inferred only, when the chat showed the requested value already before the request", async () => {
+    const id = await requestUpdate({ display_name: "Team" });
+    world.linq.setChat({ id: CHAT, display_name: "Team", updated_at: BEFORE });
+
+    await reconcileAt(DUE);
+
+    expect((await recordOf(id)).results.display_name).toMatchObject({
+      status: "succeeded",
+      basis: "inferred",
+      reason: expect.stringContaining("before the request"),
+    });
+  });
+
   it("settles the part in place and waits for the other, then fails that one, inferred, after its deadline", async () => {
     const id = await requestUpdate({ display_name: "Team", group_chat_icon: ICON });
     world.linq.setChat({ id: CHAT, display_name: "Team", group_chat_icon: null });
