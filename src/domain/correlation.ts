@@ -143,7 +143,7 @@ export function decide(
     if (named !== undefined) return settle(named, "proven", "trace_id", "by its trace id");
   }
 
-  const candidates = candidatesFor(view, event.part);
+  const candidates = candidatesFor(view, event.part, event.outcome);
   // 2. By value: the operations that asked for exactly what Linq reports.
   if (event.outcome === "succeeded" && event.value !== undefined && event.value !== null) {
     const value = event.value;

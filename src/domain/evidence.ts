@@ -13,19 +13,28 @@ type WebhookEvidence = Extract<Evidence, { source: "webhook" }>;
 /**
  * How many more outcome events of this part the operation may still receive: one per call Linq accepted or may have
  * accepted (a retry after an ambiguous 5xx makes two), one for a call still in flight, less the events it has had.
+ * Of a failure event, one fewer when the chat showed the part done and no success event has come: one call succeeded,
+ * and its event, lost or late, is a success.
  */
-export function capacity(record: StoredOperation, part: Part): number {
+export function capacity(record: StoredOperation, part: Part, outcome?: "succeeded" | "failed"): number {
   if (!partsOf(record).includes(part)) return 0;
   const calls =
     record.linq_attempts.filter((attempt) => attempt.result !== "refused").length +
     (record.calling_since === undefined ? 0 : 1);
-  const heard = (record.results[part]?.evidence ?? []).filter((e) => e.source === "webhook").length;
-  return Math.max(0, calls - heard);
+  const heard = (record.results[part]?.evidence ?? []).filter((e) => e.source === "webhook");
+  const result = record.results[part];
+  const shownByChat =
+    outcome === "failed" &&
+    result?.status === "succeeded" &&
+    result.settled_by === "reconciler" &&
+    result.basis === "proven" &&
+    heard.every((e) => e.error_code !== undefined);
+  return Math.max(0, calls - heard.length - (shownByChat ? 1 : 0));
 }
 
-/** The operations of the view that could own one more outcome event of this part, oldest first. */
-export function candidatesFor(view: ChatView, part: Part): StoredOperation[] {
-  return view.operations.filter((record) => capacity(record, part) > 0).sort(byAge);
+/** The operations of the view that could own one more outcome event of this part (of this outcome), oldest first. */
+export function candidatesFor(view: ChatView, part: Part, outcome?: "succeeded" | "failed"): StoredOperation[] {
+  return view.operations.filter((record) => capacity(record, part, outcome) > 0).sort(byAge);
 }
 
 export function byAge(a: StoredOperation, b: StoredOperation): number {
@@ -125,11 +134,14 @@ export function resolveAmbiguous(decision: Decision, part: Part, at: string): vo
     const view = decision.view();
     const open = view.events.filter((event) => isUnresolved(event) && event.part === part).sort(byReceipt);
     if (open.length === 0) return;
-    const candidates = candidatesFor(view, part);
     const sameOutcome = open.every((event) => event.outcome === open[0]?.outcome);
-    const room = candidates.reduce((sum, record) => sum + capacity(record, part), 0);
+    const outcome = sameOutcome ? open[0]?.outcome : undefined;
+    const candidates = candidatesFor(view, part, outcome);
+    const room = candidates.reduce((sum, record) => sum + capacity(record, part, outcome), 0);
     if (candidates.length === 1 || (sameOutcome && room === open.length && candidates.length > 0)) {
-      const targets = candidates.flatMap((record) => Array.from({ length: capacity(record, part) }, () => record));
+      const targets = candidates.flatMap((record) =>
+        Array.from({ length: capacity(record, part, outcome) }, () => record),
+      );
       open.forEach((event, i) => {
         const target = targets[i];
         if (target !== undefined) assign(decision, event, target, "by elimination", at);

@@ -197,9 +197,14 @@ export function newOperation(
   return record;
 }
 
-/** A call to Linq starts (again, after an earlier one's fate stayed unknown). */
+/**
+ * A call to Linq starts (again, after an earlier one's fate stayed unknown). A call still marked in flight was
+ * abandoned by a function that died: it may have reached Linq, so it is kept as a call of unknown fate.
+ */
 export function startCall(record: StoredOperation, at: string): StoredOperation {
-  return { ...record, calling_since: at, updated_at: at };
+  const abandoned: LinqAttempt[] =
+    record.calling_since === undefined ? [] : [{ at: record.calling_since, result: "unknown" }];
+  return { ...record, linq_attempts: [...record.linq_attempts, ...abandoned], calling_since: at, updated_at: at };
 }
 
 /** What Linq answered a call, and what the caller is told. */

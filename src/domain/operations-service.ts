@@ -26,6 +26,7 @@ import {
   type StoredOperation,
 } from "./operation.ts";
 import type { Answer, Clock, IdempotencyKeys, Ids, LinqAnswer, LinqApi, OperationStore } from "./ports.ts";
+import { normalizeHandle } from "./validation.ts";
 
 export interface OperationsDeps {
   store: OperationStore;
@@ -100,7 +101,7 @@ async function begin(
 
   const key = `${call.source}#${call.idempotencyKey}`;
   const fingerprint = createHash("sha256")
-    .update(JSON.stringify([kind, call.chatId, call.request]))
+    .update(JSON.stringify([kind, call.chatId, comparable(call.request)]))
     .digest("base64url");
   const bound = await deps.keys.bind(key, fingerprint, { chatId: fresh.chat_id, id: fresh.id }, now);
   if (bound.state === "mismatch") throw new IdempotencyConflict("mismatch");
@@ -113,6 +114,16 @@ async function begin(
     return { record: await create(deps, record), resumed: false };
   }
   return resume(deps, earlier, now);
+}
+
+/** A request as a key compares it: two spellings of one participant are the same request. */
+function comparable(request: ChatUpdateRequest | ParticipantRemoveRequest): unknown {
+  if (!("handle" in request)) return request;
+  try {
+    return { handle: normalizeHandle(request.handle) };
+  } catch {
+    return request;
+  }
 }
 
 /**

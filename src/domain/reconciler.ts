@@ -3,16 +3,20 @@
  * is the chat itself: read it from Linq and weigh it, with the chat's kept events and its other operations, against
  * each pending operation. Never "failed" merely because a value is not there:
  *
- * - the chat shows the change (the handle listed removed or left, the value in place): succeeded, proven;
+ * - the chat shows the change (the handle listed removed or left, the value in place): succeeded, proven; inferred
+ *   when something else could have put the value there (a person, another operation asking the same, or the chat
+ *   showing it since before the request);
  * - the handle is no longer listed, or was re-added after our request: succeeded, inferred;
  * - after `failAfterMs` (past Linq's delivery horizon, so no event is still on its way), a later change of the same
  *   part (a later operation of ours, a change kept against the chat, an icon Linq shows as set since) explains the
  *   missing value: succeeded, inferred, "overwritten"; nothing explains it: failed, inferred, by deadline (9001);
  * - a chat Linq will not show (gone, refused) fails by the same deadline, saying what Linq answered.
- * Events kept as ambiguous whose candidates are all past the deadline are assigned in order, inferred.
+ * What the chat proves is settled first: an operation it shows done no longer owns a kept failure event, which can
+ * decide the event's owner as another candidate's success event would. Events kept as ambiguous whose candidates are
+ * all past the deadline are assigned in order, inferred.
  */
 import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
-import { assign, byAge, candidatesFor, Decision, sameHandle } from "./evidence.ts";
+import { assign, byAge, candidatesFor, Decision, resolveAmbiguous, sameHandle } from "./evidence.ts";
 import { isUnresolved } from "./kept-event.ts";
 import {
   awaitingParts,
@@ -137,9 +141,25 @@ export function decideFromChat(view: ChatView, read: Read, now: Date, policy: Re
   const due = (record: StoredOperation) => record.status === "pending" && age(record) >= policy.settleAfterMs;
   const overdue = (record: StoredOperation) => age(record) >= policy.failAfterMs[record.kind];
 
+  const judgeAll = (pastDeadline: boolean) => {
+    for (const original of view.operations.filter(due).sort(byAge)) {
+      for (const part of awaitingParts(decision.current(original))) {
+        const late = pastDeadline && overdue(original);
+        const outcome = judge(decision.current(original), part, read, decision.view(), late, at);
+        if (outcome !== undefined) decision.operation(original, settlePart(decision.current(original), part, outcome));
+      }
+    }
+  };
+
+  // What the chat proves comes first: an operation it shows done can no longer own a kept failure, which may decide
+  // who does before any deadline is weighed.
+  const unresolved = () => decision.view().events.filter(isUnresolved);
+  judgeAll(false);
+  for (const part of new Set(unresolved().map((event) => event.part as Part))) resolveAmbiguous(decision, part, at);
+
   // Ambiguous events nobody will settle any more: every candidate is past the deadline. Oldest event to oldest.
-  for (const event of view.events.filter(isUnresolved).sort((a, b) => a.received_at.localeCompare(b.received_at))) {
-    const candidates = candidatesFor(decision.view(), event.part as Part).filter(
+  for (const event of unresolved().sort((a, b) => a.received_at.localeCompare(b.received_at))) {
+    const candidates = candidatesFor(decision.view(), event.part as Part, event.outcome).filter(
       (record) => event.candidates === undefined || event.candidates.includes(record.id),
     );
     if (candidates.length > 0 && candidates.every(overdue)) {
@@ -147,12 +167,7 @@ export function decideFromChat(view: ChatView, read: Read, now: Date, policy: Re
     }
   }
 
-  for (const original of view.operations.filter(due).sort(byAge)) {
-    for (const part of awaitingParts(decision.current(original))) {
-      const outcome = judge(decision.current(original), part, read, decision.view(), overdue(original), at);
-      if (outcome !== undefined) decision.operation(original, settlePart(decision.current(original), part, outcome));
-    }
-  }
+  judgeAll(true);
   return decision;
 }
 
@@ -211,19 +226,22 @@ function judge(
   const shown = chat[part];
   const seen = { [part]: shown, updated_at: chat.updated_at };
   if (shown === requested) {
+    // The value proves this operation's call only if nothing else could have put it there.
     const person = laterChanges(view, part, record).some((event) => event.evidence?.value === requested);
-    if (person)
-      return settle("succeeded", "inferred", "the chat shows the requested value, which a person also set", seen);
-    // Unchanged since before the request: the value was already there, so showing it proves nothing of ours.
-    if (chat.updated_at !== null && chat.updated_at < record.created_at) {
-      return settle(
-        "succeeded",
-        "inferred",
-        "the chat shows the requested value, unchanged since before the request",
-        seen,
-      );
-    }
-    return settle("succeeded", "proven", "the chat shows the requested value", seen);
+    const another = view.operations.some(
+      (other) => other.id !== record.id && other.kind === "chat.update" && other.request[part] === requested,
+    );
+    const already = chat.updated_at !== null && chat.updated_at <= record.created_at;
+    const but = person
+      ? "which a person also set"
+      : another
+        ? "which another operation also asked for"
+        : already
+          ? "as it did before the request"
+          : undefined;
+    return but === undefined
+      ? settle("succeeded", "proven", "the chat shows the requested value", seen)
+      : settle("succeeded", "inferred", `the chat shows the requested value, ${but}`, seen);
   }
   if (!overdue) return undefined;
   const explanation = overwrittenBy(record, part, view, chat);

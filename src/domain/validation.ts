@@ -108,10 +108,19 @@ export function parseChatUpdate(body: unknown): ChatUpdateRequest {
   return request;
 }
 
+/**
+ * The handle as Linq gets it: a phone without its separators (Linq takes E.164), an email as the caller wrote it.
+ * Case is normalised only where handles are compared, never in what Linq is sent.
+ */
+export function parseHandle(value: unknown): string {
+  const normalized = normalizeHandle(value);
+  return normalized.includes("@") ? (value as string).trim() : normalized;
+}
+
 export function parseParticipantRemove(body: unknown): ParticipantRemoveRequest {
   const object = asObject(body);
   rejectUnknownFields(object, ["handle"]);
-  return { handle: normalizeHandle(object.handle) };
+  return { handle: parseHandle(object.handle) };
 }
 
 export function parseIdempotencyKey(value: unknown): string | undefined {

@@ -63,33 +63,83 @@ function client(waits: number[] = [], overrides: Partial<RetryPolicy> = {}): Lin
 }
 
 const CHAT = "550e8400-e29b-41d4-a716-446655440000";
+const TRACE = "0123456789abcdef0123456789abcdef";
 const linqError = (status: number, code: number, message = "nope") => ({
   status,
   body: { error: { status, code, message }, success: false },
 });
 
 describe("Linq's answers", () => {
-  it("sends the update once and reads Linq's pending answer", async () => {
-    script = [{ status: 200, body: { chat_id: CHAT, status: "pending" } }];
-    expect(await client().updateChat(CHAT, { display_name: "Team" })).toEqual({ chat_id: CHAT, status: "pending" });
+  it("sends the update once and reads Linq's pending answer with the X-Trace-ID of the response", async () => {
+    script = [{ status: 200, body: { chat_id: CHAT, status: "pending" }, headers: { "x-trace-id": TRACE } }];
+    expect(await client().updateChat(CHAT, { display_name: "Team" })).toEqual({
+      body: { chat_id: CHAT, status: "pending" },
+      traceId: TRACE,
+    });
     expect(calls).toEqual([
       { method: "PUT", path: `/v3/chats/${CHAT}`, body: JSON.stringify({ display_name: "Team" }) },
     ]);
   });
 
   it("sends the removal as a DELETE with a JSON body and reads Linq's trace id", async () => {
-    script = [{ status: 202, body: { message: "Participant removal queued", status: "accepted", trace_id: "abc123" } }];
+    script = [
+      {
+        status: 202,
+        body: { message: "Participant removal queued", status: "accepted", trace_id: "abc123" },
+        headers: { "x-trace-id": TRACE },
+      },
+    ];
     expect(await client().removeParticipant(CHAT, "+15550000004")).toEqual({
-      message: "Participant removal queued",
-      status: "accepted",
-      trace_id: "abc123",
+      body: { message: "Participant removal queued", status: "accepted", trace_id: "abc123" },
+      traceId: TRACE,
     });
     expect(calls[0]).toMatchObject({ method: "DELETE", body: JSON.stringify({ handle: "+15550000004" }) });
+  });
+
+  it("sends the handle as written", async () => {
+    script = [{ status: 202, body: { status: "accepted" } }];
+    await client().removeParticipant(CHAT, "Carol@Example.COM");
+    expect(calls[0]).toMatchObject({ body: JSON.stringify({ handle: "Carol@Example.COM" }) });
+  });
+
+  it("answers no trace id when the response has none usable", async () => {
+    script = [{ status: 200, body: { chat_id: CHAT, status: "pending" }, headers: { "x-trace-id": "../../etc" } }];
+    expect(await client().updateChat(CHAT, { display_name: "Team" })).toEqual({
+      body: { chat_id: CHAT, status: "pending" },
+    });
   });
 
   it("does not trust an unusable trace id from Linq", async () => {
     script = [{ status: 202, body: { status: "accepted", trace_id: "../../etc" } }];
     await expect(client().removeParticipant(CHAT, "+15550000004")).rejects.toBeInstanceOf(LinqUnavailable);
+  });
+
+  it("reads the chat's handles with their status and joined_at", async () => {
+    script = [
+      {
+        status: 200,
+        body: {
+          id: CHAT,
+          display_name: "Team",
+          group_chat_icon: null,
+          updated_at: "2026-03-01T12:00:00Z",
+          handles: [
+            { handle: "+15550000004", status: "removed", joined_at: "2026-02-01T00:00:00Z" },
+            { handle: "+15550000005", status: "muted" },
+          ],
+        },
+      },
+    ];
+    expect(await client().getChat(CHAT)).toEqual({
+      id: CHAT,
+      display_name: "Team",
+      group_chat_icon: null,
+      updated_at: "2026-03-01T12:00:00.000Z",
+      handles: [
+        { handle: "+15550000004", status: "removed", joined_at: "2026-02-01T00:00:00.000Z" },
+        { handle: "+15550000005", status: null, joined_at: null },
+      ],
+    });
   });
 });
 
@@ -110,6 +160,44 @@ describe("the retry policy", () => {
       expect(error).toMatchObject({ status, code, message: "nope" });
       expect(calls).toHaveLength(1);
     }
+  });
+
+  it("passes a 403 (2005, access to one resource) through as Linq's refusal, with the response's trace id", async () => {
+    script = [{ ...linqError(403, 2005, "Access denied"), headers: { "x-trace-id": TRACE } }];
+    const error = await client()
+      .updateChat(CHAT, { display_name: "x" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LinqRefusal);
+    expect(error).toMatchObject({ status: 403, code: 2005, message: "Access denied", traceId: TRACE });
+    expect(calls).toHaveLength(1);
+  });
+
+  it.each([
+    ["408", { status: 408, body: {} }],
+    ["409/2009 (the chat is still being created)", linqError(409, 2009, "Chat is being created")],
+    [
+      "a refusal Linq says to retry (x-should-retry: true)",
+      { ...linqError(409, 1006), headers: { "x-should-retry": "true" } },
+    ],
+  ])("retries %s, then succeeds", async (_what, first) => {
+    script = [first, { status: 200, body: { chat_id: CHAT, status: "pending" } }];
+    expect(await client().updateChat(CHAT, { display_name: "x" })).toMatchObject({ body: { status: "pending" } });
+    expect(calls).toHaveLength(2);
+  });
+
+  it("never retries what Linq says not to (x-should-retry: false), even a 5xx", async () => {
+    script = [{ ...linqError(503, 3006, "down"), headers: { "x-should-retry": "false" } }];
+    const error = await client()
+      .updateChat(CHAT, { display_name: "x" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LinqRefusal);
+    expect(error).toMatchObject({ status: 503, code: 3006 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("keeps the trace id of Linq's last answer when it gives up", async () => {
+    script = Array.from({ length: 4 }, () => ({ ...linqError(500, 3006), headers: { "x-trace-id": TRACE } }));
+    await expect(client().updateChat(CHAT, { display_name: "x" })).rejects.toMatchObject({ traceId: TRACE });
   });
 
   it("retries 5xx with capped, jittered exponential backoff, then succeeds", async () => {

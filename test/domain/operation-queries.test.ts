@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { getOperation, getOperationByTraceId, listOperations } from "../../src/domain/operation-queries.ts";
-import { updateChat } from "../../src/domain/operations-service.ts";
+import { removeParticipant, updateChat } from "../../src/domain/operations-service.ts";
 import { CHAT, makeWorld, OTHER_CHAT, type World } from "../fakes/world.ts";
 
 let world: World;
@@ -13,7 +13,7 @@ async function requestUpdates(count: number, chatId = CHAT): Promise<string[]> {
   for (let i = 0; i < count; i++) {
     world.clock.advance(1000);
     const answer = await updateChat(world, { chatId, request: { display_name: `Name ${i}` }, source: "http" });
-    traceIds.push((answer.body as { trace_id: string }).trace_id);
+    traceIds.push(answer.record.trace_id);
   }
   return traceIds;
 }
@@ -26,7 +26,20 @@ describe("one operation", () => {
 
     expect(record).toMatchObject({ chat_id: CHAT, trace_id: traceId, kind: "chat.update", status: "pending" });
     expect(record).not.toHaveProperty("version");
+    expect(record).not.toHaveProperty("id");
     expect(await getOperationByTraceId(world.store, traceId)).toEqual(record);
+  });
+
+  it("is found by Linq's trace id for a removal, the public id, not by our key", async () => {
+    world.linq.answerRemoveParticipant({
+      body: { message: "Participant removal queued", status: "accepted", trace_id: "linq-t1" },
+      traceId: "linq-h1",
+    });
+    await removeParticipant(world, { chatId: CHAT, request: { handle: "+15551234567" }, source: "http" });
+
+    expect(await getOperation(world.store, CHAT, "linq-t1")).toMatchObject({ trace_id: "linq-t1" });
+    expect(await getOperationByTraceId(world.store, "linq-t1")).toMatchObject({ kind: "participant.remove" });
+    await expect(getOperationByTraceId(world.store, "ours-1")).rejects.toMatchObject({ status: 404 });
   });
 
   it("is a 404 (2001) when unknown, or asked for under another chat", async () => {

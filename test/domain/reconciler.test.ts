@@ -1,22 +1,35 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ChatUpdateRequest } from "../../src/domain/operation.ts";
+import type { ChatUpdateRequest, StoredOperation } from "../../src/domain/operation.ts";
 import { removeParticipant, updateChat } from "../../src/domain/operations-service.ts";
+import type { LinqHandle } from "../../src/domain/ports.ts";
 import { reconcile, type ReconcilerPolicy } from "../../src/domain/reconciler.ts";
-import { unavailable } from "../fakes/linq-api.ts";
-import { groupNameUpdated, participantRemoved } from "../fakes/linq-webhooks.ts";
+import { refusal, unavailable } from "../fakes/linq-api.ts";
+import {
+  A_PERSON,
+  groupNameUpdated,
+  groupNameUpdateFailed,
+  OUR_LINE,
+  participantRemoved,
+} from "../fakes/linq-webhooks.ts";
 import { CHAT, makeWorld, OTHER_CHAT, type World } from "../fakes/world.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const policy: ReconcilerPolicy = {
   settleAfterMs: 2 * MINUTE,
-  failAfterMs: 15 * MINUTE,
-  abandonAwaitingAfterMs: 5 * MINUTE,
-  outboxAfterMs: 1 * MINUTE,
+  // Apart on purpose, to show each kind keeps its own deadline.
+  failAfterMs: { "chat.update": 30 * MINUTE, "participant.remove": 20 * MINUTE },
   batchSize: 50,
+  maxPages: 10,
+  concurrency: 4,
 };
 const HANDLE = "+15551234567";
 const ICON = "https://cdn.test/icon.png";
+const LINQ_HOSTED = "https://media.linqapp.com/icons/0b7e.png";
+const T0 = "2026-03-01T12:00:00.000Z";
+/** A moment before every request of these tests, and one after. */
+const BEFORE = "2026-03-01T11:00:00.000Z";
+const LATER = "2026-03-01T12:00:30.000Z";
 
 let world: World;
 beforeEach(() => {
@@ -24,199 +37,469 @@ beforeEach(() => {
 });
 
 async function requestRemoval(chatId = CHAT, handle = HANDLE): Promise<string> {
-  const answer = await removeParticipant(world, { chatId, request: { handle }, source: "http" });
-  return (answer.body as { trace_id: string }).trace_id;
+  const result = await removeParticipant(world, { chatId, request: { handle }, source: "http" });
+  return result.record.id;
 }
 
 async function requestUpdate(request: ChatUpdateRequest, chatId = CHAT): Promise<string> {
-  const answer = await updateChat(world, { chatId, request, source: "http" });
-  return (answer.body as { trace_id: string }).trace_id;
+  const result = await updateChat(world, { chatId, request, source: "http" });
+  return result.record.id;
 }
 
-function chatWith(handles: { handle: string; status: "active" | "left" | "removed" | null }[], chatId = CHAT): void {
+async function recordOf(id: string, chatId = CHAT): Promise<StoredOperation> {
+  const record = await world.store.get(chatId, id);
+  if (record === undefined) throw new Error(`no record ${id}`);
+  return record;
+}
+
+function member(handle: string, status: LinqHandle["status"], joinedAt = BEFORE): LinqHandle {
+  return { handle, status, joined_at: joinedAt };
+}
+
+function chatWith(handles: LinqHandle[], chatId = CHAT): void {
   world.linq.setChat({ id: chatId, display_name: "Old name", group_chat_icon: null, handles });
 }
 
+/** Runs the reconciler `ms` after the start of the test. */
+async function reconcileAt(ms: number, options: Partial<ReconcilerPolicy> = {}) {
+  world.clock.set(new Date(Date.parse(T0) + ms).toISOString());
+  return reconcile(world, { ...policy, ...options });
+}
+
+const DUE = policy.settleAfterMs + SECOND;
+const UPDATE_DEADLINE = policy.failAfterMs["chat.update"];
+const REMOVAL_DEADLINE = policy.failAfterMs["participant.remove"];
+
 describe("a pending removal", () => {
   it.each([
-    ["no longer listed", []],
-    ["listed as removed", [{ handle: "+1 (555) 123-4567", status: "removed" as const }]],
-    ["listed as left", [{ handle: HANDLE, status: "left" as const }]],
-  ])("succeeds once the chat shows the handle %s", async (_what, handles) => {
-    const traceId = await requestRemoval();
-    chatWith([{ handle: "+15550001111", status: "active" }, ...handles]);
-    world.clock.advance(policy.settleAfterMs + SECOND);
+    ["listed as removed", [member("+1 (555) 123-4567", "removed")], "proven", "the chat lists the handle as removed"],
+    ["listed as left", [member(HANDLE, "left")], "proven", "the chat lists the handle as left"],
+    ["no longer listed", [], "inferred", "the handle is no longer listed in the chat"],
+  ] as const)("succeeds once the chat shows the handle %s, %s", async (_what, handles, basis, reason) => {
+    const id = await requestRemoval();
+    chatWith([member("+15550001111", "active"), ...handles]);
 
-    const report = await reconcile(world, policy);
+    const report = await reconcileAt(DUE);
 
-    expect(report).toEqual({ checked: 1, settled: 1, published: 0, errors: 0 });
-    const record = await world.store.get(CHAT, traceId);
-    expect(record).toMatchObject({ status: "succeeded", results: { participant: { settled_by: "reconciler" } } });
-    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "succeeded" }]);
+    expect(report).toEqual({ checked: 1, settled: 1, errors: 0, stoppedEarly: false });
+    expect(await recordOf(id)).toMatchObject({
+      status: "succeeded",
+      results: {
+        participant: {
+          settled_by: "reconciler",
+          basis,
+          reason,
+          evidence: [{ source: "reconciler", conclusion: reason }],
+        },
+      },
+    });
+    expect(world.publisher.published).toMatchObject([{ trace_id: "linq-1", status: "succeeded" }]);
   });
 
-  it("is left alone while the participant is still active and failAfter has not passed", async () => {
-    const traceId = await requestRemoval();
-    chatWith([{ handle: HANDLE, status: "active" }]);
-    world.clock.advance(policy.failAfterMs - SECOND);
-    const before = await world.store.get(CHAT, traceId);
+  it("matches the handle normalised (an email in mixed case), while Linq was sent it as written", async () => {
+    const id = await requestRemoval(CHAT, "Carol@Example.COM");
+    chatWith([member("carol@example.com", "removed")]);
 
-    const report = await reconcile(world, policy);
+    await reconcileAt(DUE);
+
+    expect(world.linq.callsOf("removeParticipant")).toMatchObject([{ handle: "Carol@Example.COM" }]);
+    expect((await recordOf(id)).results.participant).toMatchObject({
+      status: "succeeded",
+      basis: "proven",
+      evidence: [{ read: { handle_status: "removed" } }],
+    });
+  });
+
+  it("succeeds, inferred, when the handle is active again with a joined_at after our request", async () => {
+    const id = await requestRemoval();
+    chatWith([member(HANDLE, "active", LATER)]);
+
+    await reconcileAt(DUE);
+
+    const result = (await recordOf(id)).results.participant;
+    expect(result).toMatchObject({
+      status: "succeeded",
+      basis: "inferred",
+      evidence: [{ read: { joined_at: LATER } }],
+    });
+    expect(result?.reason).toMatch(/^overwritten/);
+  });
+
+  it("is left alone while the participant is still active and its deadline has not passed", async () => {
+    const id = await requestRemoval();
+    chatWith([member(HANDLE, "active")]);
+    const before = await recordOf(id);
+
+    const report = await reconcileAt(REMOVAL_DEADLINE - SECOND);
 
     expect(report).toMatchObject({ checked: 1, settled: 0 });
-    expect(await world.store.get(CHAT, traceId)).toEqual(before);
+    expect(await recordOf(id)).toEqual(before);
     expect(world.publisher.published).toEqual([]);
   });
 
-  it("fails with a timeout reason when the participant is still active after failAfter", async () => {
-    const traceId = await requestRemoval();
-    chatWith([{ handle: HANDLE, status: "active" }]);
-    world.clock.advance(policy.failAfterMs);
+  it("fails, inferred, with a timeout reason when the participant is still active after its deadline", async () => {
+    const id = await requestRemoval();
+    chatWith([member(HANDLE, "active")]);
 
-    await reconcile(world, policy);
+    await reconcileAt(REMOVAL_DEADLINE);
 
-    const record = await world.store.get(CHAT, traceId);
-    expect(record).toMatchObject({
+    expect(await recordOf(id)).toMatchObject({
       status: "failed",
-      error: { message: "timeout: the participant is still in the chat" },
-      results: { participant: { status: "failed", settled_by: "reconciler" } },
+      error: { code: 9001, message: "timeout: the participant is still in the chat" },
+      results: { participant: { status: "failed", settled_by: "reconciler", basis: "inferred", error_code: 9001 } },
     });
-    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "failed" }]);
-  });
-
-  it("fails after failAfter when Linq no longer knows the chat, and is left alone before", async () => {
-    const traceId = await requestRemoval();
-    world.clock.advance(policy.settleAfterMs + SECOND);
-    await reconcile(world, policy);
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({ status: "pending" });
-
-    world.clock.advance(policy.failAfterMs);
-    await reconcile(world, policy);
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({
-      status: "failed",
-      error: { message: "timeout: Linq no longer knows the chat" },
-    });
+    expect(world.publisher.published).toMatchObject([{ trace_id: "linq-1", status: "failed" }]);
   });
 
   it("is not even looked at before settleAfter", async () => {
     await requestRemoval();
     chatWith([]);
-    world.clock.advance(policy.settleAfterMs - SECOND);
 
-    expect(await reconcile(world, policy)).toEqual({ checked: 0, settled: 0, published: 0, errors: 0 });
+    expect(await reconcileAt(policy.settleAfterMs - SECOND)).toEqual({
+      checked: 0,
+      settled: 0,
+      errors: 0,
+      stoppedEarly: false,
+    });
     expect(world.linq.callsOf("getChat")).toEqual([]);
   });
 });
 
 describe("a pending update", () => {
-  it("succeeds when the chat shows the requested name", async () => {
-    const traceId = await requestUpdate({ display_name: "Team" });
+  it("succeeds, proven, when the chat shows the requested name", async () => {
+    const id = await requestUpdate({ display_name: "Team" });
     world.linq.setChat({ id: CHAT, display_name: "Team" });
-    world.clock.advance(policy.settleAfterMs + SECOND);
 
-    await reconcile(world, policy);
+    await reconcileAt(DUE);
 
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({
+    expect(await recordOf(id)).toMatchObject({
       status: "succeeded",
-      results: { display_name: { status: "succeeded", settled_by: "reconciler" } },
+      results: {
+        display_name: {
+          status: "succeeded",
+          settled_by: "reconciler",
+          basis: "proven",
+          reason: "the chat shows the requested value",
+          evidence: [{ source: "reconciler", read: { display_name: "Team" } }],
+        },
+      },
     });
   });
 
-  it("settles the part in place and waits for the other, then fails that one after failAfter", async () => {
-    const traceId = await requestUpdate({ display_name: "Team", group_chat_icon: ICON });
-    world.linq.setChat({ id: CHAT, display_name: "Team", group_chat_icon: null });
-    world.clock.advance(policy.settleAfterMs + SECOND);
+  it("succeeds, inferred, when the chat shows the requested name that a person also set", async () => {
+    const id = await requestUpdate({ display_name: "Team" });
+    world.clock.advance(10 * SECOND);
+    await world.deliver(groupNameUpdated(CHAT, "Team", { changedBy: A_PERSON, at: world.clock.iso() }));
+    world.linq.setChat({ id: CHAT, display_name: "Team" });
 
-    await reconcile(world, policy);
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({
+    await reconcileAt(DUE);
+
+    expect((await recordOf(id)).results.display_name).toMatchObject({ status: "succeeded", basis: "inferred" });
+  });
+
+  it("succeeds, inferred only, when another operation asked for the same value: the value cannot say whose call set it", async () => {
+    const first = await requestUpdate({ display_name: "Team" });
+    await world.deliver(groupNameUpdated(CHAT, "Team", { changedBy: OUR_LINE }));
+    world.clock.advance(SECOND);
+    const second = await requestUpdate({ display_name: "Team" }); // Linq fails it, and its failure webhook is lost
+    world.linq.setChat({ id: CHAT, display_name: "Team", updated_at: "2026-03-01T12:00:05.000Z" });
+
+    await reconcileAt(DUE + SECOND);
+
+    expect((await recordOf(first)).results.display_name).toMatchObject({ settled_by: "webhook" });
+    expect((await recordOf(second)).results.display_name).toMatchObject({
+      status: "succeeded",
+      basis: "inferred",
+      reason: expect.stringContaining("another operation"),
+    });
+  });
+
+  it("succeeds, inferred only, when the chat showed the requested value already before the request", async () => {
+    const id = await requestUpdate({ display_name: "Team" });
+    world.linq.setChat({ id: CHAT, display_name: "Team", updated_at: BEFORE });
+
+    await reconcileAt(DUE);
+
+    expect((await recordOf(id)).results.display_name).toMatchObject({
+      status: "succeeded",
+      basis: "inferred",
+      reason: expect.stringContaining("before the request"),
+    });
+  });
+
+  it("settles the part in place and waits for the other, then fails that one, inferred, after its deadline", async () => {
+    const id = await requestUpdate({ display_name: "Team", group_chat_icon: ICON });
+    world.linq.setChat({ id: CHAT, display_name: "Team", group_chat_icon: null });
+
+    await reconcileAt(DUE);
+    expect(await recordOf(id)).toMatchObject({
       status: "pending",
       results: { display_name: { status: "succeeded" }, group_chat_icon: { status: "pending" } },
     });
 
-    world.clock.advance(policy.failAfterMs);
-    await reconcile(world, policy);
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({
+    await reconcileAt(UPDATE_DEADLINE);
+    expect(await recordOf(id)).toMatchObject({
       status: "failed",
-      error: { message: "timeout: the chat does not show the requested value" },
+      error: { code: 9001, message: "timeout: the chat does not show the requested value and nothing explains it" },
+      results: { group_chat_icon: { basis: "inferred" } },
     });
-    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "failed" }]);
+    expect(world.publisher.published).toMatchObject([{ trace_id: id, status: "failed" }]);
   });
 
   it("loses to a webhook that settles it while the chat is being read, and publishes nothing twice", async () => {
-    const traceId = await requestUpdate({ display_name: "Team" });
+    const id = await requestUpdate({ display_name: "Team" });
     world.linq.answerGetChat(CHAT, async (chatId) => {
       await world.deliver(groupNameUpdated(chatId, "Team"));
-      return { id: chatId, display_name: "Team", group_chat_icon: null, handles: [] };
+      return { id: chatId, display_name: "Team", group_chat_icon: null, updated_at: null, handles: [] };
     });
-    world.clock.advance(policy.settleAfterMs + SECOND);
 
-    const report = await reconcile(world, policy);
+    const report = await reconcileAt(DUE);
 
     expect(report).toMatchObject({ checked: 1, settled: 0 });
-    expect((await world.store.get(CHAT, traceId))?.results.display_name).toMatchObject({ settled_by: "webhook" });
+    expect((await recordOf(id)).results.display_name).toMatchObject({ settled_by: "webhook" });
     expect(world.publisher.published).toHaveLength(1);
   });
 });
 
-describe("a removal whose Linq answer was lost (still awaiting Linq's trace id)", () => {
+describe("a value the chat does not show (issue 10, 2)", () => {
+  it("past the deadline, was overwritten by a later operation's value: succeeded, inferred", async () => {
+    const a = await requestUpdate({ display_name: "X" }); // its webhook is lost
+    world.clock.advance(SECOND);
+    const b = await requestUpdate({ display_name: "Y" });
+    await world.deliver(groupNameUpdated(CHAT, "Y", { changedBy: OUR_LINE }));
+    world.linq.setChat({ id: CHAT, display_name: "Y", updated_at: LATER });
+
+    await reconcileAt(DUE);
+    expect(await recordOf(a)).toMatchObject({ status: "pending" });
+
+    await reconcileAt(UPDATE_DEADLINE);
+
+    const record = await recordOf(a);
+    expect(record).toMatchObject({
+      status: "succeeded",
+      results: { display_name: { status: "succeeded", basis: "inferred", settled_by: "reconciler" } },
+    });
+    expect(record.results.display_name?.reason).toMatch(/^overwritten/);
+    expect(await recordOf(b)).toMatchObject({ status: "succeeded" });
+    expect(world.publisher.published).toMatchObject([
+      { trace_id: b, status: "succeeded" },
+      { trace_id: a, status: "succeeded" },
+    ]);
+  });
+
+  it("past the deadline, was overwritten by a later change kept against the chat: succeeded, inferred", async () => {
+    const id = await requestUpdate({ display_name: "X" });
+    world.clock.advance(10 * SECOND);
+    await world.deliver(groupNameUpdated(CHAT, "Renamed on a phone", { changedBy: A_PERSON, at: world.clock.iso() }));
+    world.linq.setChat({ id: CHAT, display_name: "Renamed on a phone" });
+
+    await reconcileAt(UPDATE_DEADLINE);
+
+    expect((await recordOf(id)).results.display_name?.reason).toMatch(/^overwritten: a later change of the chat/);
+    expect(await recordOf(id)).toMatchObject({ status: "succeeded" });
+  });
+
+  it("past the deadline, with nothing to explain it: failed 9001, inferred", async () => {
+    const id = await requestUpdate({ display_name: "X" });
+    world.linq.setChat({ id: CHAT, display_name: "Old name", updated_at: BEFORE });
+
+    await reconcileAt(UPDATE_DEADLINE - SECOND);
+    expect(await recordOf(id)).toMatchObject({ status: "pending" });
+
+    await reconcileAt(UPDATE_DEADLINE);
+    expect(await recordOf(id)).toMatchObject({
+      status: "failed",
+      error: { code: 9001 },
+      results: { display_name: { status: "failed", basis: "inferred", error_code: 9001 } },
+    });
+  });
+
+  it("of an icon Linq re-hosts: the chat showing an icon set since the request makes it succeeded, inferred, by the deadline", async () => {
+    const id = await requestUpdate({ group_chat_icon: ICON });
+    world.linq.setChat({ id: CHAT, group_chat_icon: LINQ_HOSTED, updated_at: LATER });
+
+    await reconcileAt(DUE);
+    expect(await recordOf(id)).toMatchObject({ status: "pending" });
+
+    await reconcileAt(UPDATE_DEADLINE);
+    expect((await recordOf(id)).results.group_chat_icon).toMatchObject({
+      status: "succeeded",
+      basis: "inferred",
+      reason: expect.stringMatching(/^overwritten/),
+    });
+  });
+
+  it("keeps each kind's own deadline", async () => {
+    const update = await requestUpdate({ display_name: "X" });
+    const removal = await requestRemoval();
+    world.linq.setChat({ id: CHAT, display_name: "Old name", handles: [member(HANDLE, "active")] });
+
+    await reconcileAt(REMOVAL_DEADLINE);
+
+    expect(await recordOf(removal)).toMatchObject({ status: "failed" });
+    expect(await recordOf(update)).toMatchObject({ status: "pending" });
+  });
+
+  it("keeps a webhook that arrives after the deadline decided on the record; the outcome stands, published once", async () => {
+    const id = await requestUpdate({ display_name: "X" });
+    world.linq.setChat({ id: CHAT, display_name: "Old name" });
+    await reconcileAt(UPDATE_DEADLINE);
+    expect(await recordOf(id)).toMatchObject({ status: "failed" });
+
+    await world.deliver(groupNameUpdated(CHAT, "X", { changedBy: OUR_LINE, eventId: "late-1" }));
+
+    const record = await recordOf(id);
+    expect(record).toMatchObject({ status: "failed", results: { display_name: { status: "failed" } } });
+    expect(record.results.display_name?.evidence).toMatchObject([{ source: "reconciler" }, { event_id: "late-1" }]);
+    expect(world.publisher.published).toHaveLength(1);
+  });
+});
+
+describe("a failure event kept ambiguous", () => {
+  it("is assigned to the oldest of its candidates, inferred, once every candidate is past the deadline", async () => {
+    const first = await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    const second = await requestUpdate({ display_name: "B" });
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001, { eventId: "fail-1" }));
+    world.linq.setChat({ id: CHAT, display_name: "Old name" });
+
+    await reconcileAt(UPDATE_DEADLINE - SECOND);
+    expect(world.store.keptEvents(CHAT)).toMatchObject([{ kind: "ambiguous" }]);
+    expect(world.store.keptEvents(CHAT)[0]?.resolved_to).toBeUndefined();
+
+    await reconcileAt(UPDATE_DEADLINE + 2 * SECOND);
+
+    expect(await recordOf(first)).toMatchObject({
+      status: "failed",
+      error: { code: 4001 },
+      results: { display_name: { basis: "inferred", evidence: [{ event_id: "fail-1" }] } },
+    });
+    expect(await recordOf(second)).toMatchObject({ status: "failed", error: { code: 9001 } });
+    expect(world.store.keptEvents(CHAT)).toMatchObject([{ resolved_to: first }]);
+  });
+
+  it("is resolved by the chat showing the other candidate's value: that one succeeded, proven, this one failed, inferred", async () => {
+    const failing = await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    const good = await requestUpdate({ display_name: "B" }); // its success webhook is lost
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001, { eventId: "fail-1" }));
+    world.linq.setChat({ id: CHAT, display_name: "B", updated_at: LATER });
+
+    await reconcileAt(DUE);
+
+    expect(await recordOf(good)).toMatchObject({
+      status: "succeeded",
+      results: { display_name: { basis: "proven", settled_by: "reconciler" } },
+    });
+    expect(await recordOf(failing)).toMatchObject({
+      status: "failed",
+      error: { code: 4001 },
+      results: { display_name: { basis: "inferred", evidence: [{ event_id: "fail-1" }] } },
+    });
+    expect(world.store.keptEvents(CHAT)).toMatchObject([{ resolved_to: failing }]);
+  });
+
+  it("arriving after the chat showed the other rename's value, fails the one left, inferred", async () => {
+    const failing = await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    await requestUpdate({ display_name: "B" });
+    world.linq.setChat({ id: CHAT, display_name: "B", updated_at: LATER });
+    await reconcileAt(DUE);
+
+    expect(await world.deliver(groupNameUpdateFailed(CHAT, 4001))).toMatchObject({
+      result: "settled",
+      records: [{ id: failing }],
+    });
+    expect(await recordOf(failing)).toMatchObject({
+      status: "failed",
+      results: { display_name: { basis: "inferred" } },
+    });
+  });
+
+  it("still leaves the delayed success of the candidate the chat proved to that candidate", async () => {
+    await requestUpdate({ display_name: "A" });
+    world.clock.advance(SECOND);
+    const good = await requestUpdate({ display_name: "B" });
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001));
+    world.linq.setChat({ id: CHAT, display_name: "B", updated_at: LATER });
+    await reconcileAt(DUE);
+
+    const late = await world.deliver(groupNameUpdated(CHAT, "B", { changedBy: OUR_LINE }));
+
+    expect(late).toMatchObject({ result: "settled", records: [{ id: good }] });
+    expect(world.publisher.published).toHaveLength(2);
+  });
+});
+
+describe("a chat the reconciler cannot read (issue 10, 7)", () => {
+  it.each([
+    ["403/2005", refusal(403, 2005, "Access denied"), "timeout: Linq refused to show the chat (403/2005)"],
+    ["404/2001", refusal(404, 2001, "Chat not found"), "timeout: Linq no longer knows the chat"],
+    ["409/2013", refusal(409, 2013, "This chat is unavailable"), "timeout: Linq refused to show the chat (409/2013)"],
+  ])(
+    "(%s) gets a final state by its deadline, failed, inferred, saying what Linq answered, and not before",
+    async (_what, answer, reason) => {
+      const id = await requestRemoval();
+      world.linq.answerGetChat(CHAT, answer, answer);
+
+      expect(await reconcileAt(REMOVAL_DEADLINE - SECOND)).toMatchObject({ checked: 1, settled: 0, errors: 0 });
+      expect(await recordOf(id)).toMatchObject({ status: "pending" });
+
+      await reconcileAt(REMOVAL_DEADLINE);
+
+      expect(await recordOf(id)).toMatchObject({
+        status: "failed",
+        error: { code: 9001, message: reason },
+        results: {
+          participant: {
+            basis: "inferred",
+            evidence: [{ source: "reconciler", read: { refused: { status: answer.status, code: answer.code } } }],
+          },
+        },
+      });
+      expect(world.publisher.published).toMatchObject([{ status: "failed" }]);
+    },
+  );
+
+  it("that Linq cannot answer for now stays pending and counts an error, even past the deadline", async () => {
+    const id = await requestRemoval();
+    world.linq.answerGetChat(CHAT, unavailable());
+
+    expect(await reconcileAt(REMOVAL_DEADLINE)).toMatchObject({ settled: 0, errors: 1 });
+    expect(await recordOf(id)).toMatchObject({ status: "pending" });
+  });
+});
+
+// The design changed: no "awaiting Linq's trace id" state. A removal whose answer was lost keeps our trace id.
+describe("a removal whose Linq answer was lost", () => {
   async function lostAnswer(): Promise<string> {
     world.linq.answerRemoveParticipant(unavailable("timeout"));
     await expect(
       removeParticipant(world, { chatId: CHAT, request: { handle: HANDLE }, source: "http" }),
     ).rejects.toThrow();
-    const [intent] = await world.store.all();
-    expect(intent).toMatchObject({ trace_id: "ours-1", awaiting_trace_id: true, status: "pending" });
+    expect(world.store.all()).toMatchObject([{ id: "ours-1", trace_id: "ours-1", status: "pending" }]);
     return "ours-1";
   }
 
-  it("is left alone while an invocation could still be waiting for Linq's answer", async () => {
-    const traceId = await lostAnswer();
-    chatWith([]);
-    world.clock.advance(policy.abandonAwaitingAfterMs - SECOND);
+  it("is settled under our trace id by reading the chat, and its outcome published", async () => {
+    const id = await lostAnswer();
+    chatWith([member(HANDLE, "removed")]);
 
-    await reconcile(world, policy);
+    await reconcileAt(DUE);
 
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({ status: "pending", awaiting_trace_id: true });
+    expect(await recordOf(id)).toMatchObject({ trace_id: "ours-1", status: "succeeded" });
+    expect(world.publisher.published).toMatchObject([{ trace_id: "ours-1", status: "succeeded" }]);
   });
 
-  it("is settled under our trace id once older than abandonAwaitingAfterMs, and its outcome published", async () => {
-    const traceId = await lostAnswer();
-    chatWith([]);
-    world.clock.advance(policy.abandonAwaitingAfterMs);
+  it("is published under our trace id as soon as a webhook settles it", async () => {
+    const id = await lostAnswer();
 
-    await reconcile(world, policy);
-
-    const record = await world.store.get(CHAT, traceId);
-    expect(record).toMatchObject({ status: "succeeded" });
-    expect(record?.awaiting_trace_id).toBeUndefined();
-    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "succeeded" }]);
-  });
-
-  it("keeps our trace id for good even when nothing can be settled yet", async () => {
-    const traceId = await lostAnswer();
-    chatWith([{ handle: HANDLE, status: "active" }]);
-    world.clock.advance(policy.abandonAwaitingAfterMs);
-
-    await reconcile(world, policy);
-
-    const record = await world.store.get(CHAT, traceId);
-    expect(record).toMatchObject({ status: "pending" });
-    expect(record?.awaiting_trace_id).toBeUndefined();
-  });
-
-  it("is published under our trace id when a webhook settled it meanwhile", async () => {
-    const traceId = await lostAnswer();
     await world.deliver(participantRemoved(CHAT, HANDLE, { at: world.clock.iso() }));
-    expect(world.publisher.published).toEqual([]); // it still awaits a trace id that will never come
 
-    world.clock.advance(policy.abandonAwaitingAfterMs);
-    await reconcile(world, policy);
-    await reconcile(world, policy);
-
-    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "succeeded" }]);
-    const record = await world.store.get(CHAT, traceId);
-    expect(record?.awaiting_trace_id).toBeUndefined();
-    expect(record?.outbox_since).toBeUndefined();
+    expect(await recordOf(id)).toMatchObject({ status: "succeeded" });
+    expect(world.publisher.published).toMatchObject([{ trace_id: "ours-1", status: "succeeded" }]);
+    await reconcileAt(DUE);
+    expect(world.publisher.published).toHaveLength(1);
   });
 });
 
@@ -226,75 +509,73 @@ describe("one reconcile run", () => {
     const fine = await requestRemoval(OTHER_CHAT);
     world.linq.answerGetChat(CHAT, unavailable());
     chatWith([], OTHER_CHAT);
-    world.clock.advance(policy.settleAfterMs + SECOND);
+    const errors: { chatId: string }[] = [];
 
-    const report = await reconcile(world, policy);
+    const report = await reconcile(world, { ...policy }, { onError: (error) => errors.push(error) });
+    expect(report).toMatchObject({ checked: 0 });
 
-    expect(report).toMatchObject({ settled: 1, errors: 1 });
-    expect(await world.store.get(CHAT, stuck)).toMatchObject({ status: "pending" });
-    expect(await world.store.get(OTHER_CHAT, fine)).toMatchObject({ status: "succeeded" });
+    world.clock.advance(DUE);
+    expect(await reconcile(world, policy, { onError: (error) => errors.push(error) })).toMatchObject({
+      settled: 1,
+      errors: 1,
+    });
+    expect(errors).toMatchObject([{ chatId: CHAT }]);
+    expect(await recordOf(stuck)).toMatchObject({ status: "pending" });
+    expect(await recordOf(fine, OTHER_CHAT)).toMatchObject({ status: "succeeded" });
   });
 
   it("works through a backlog page by page, so newer operations are not starved behind the oldest page", async () => {
     world.linq.answerGetChat(CHAT, unavailable(), unavailable(), unavailable());
-    for (let i = 0; i < 3; i++) await requestRemoval(CHAT, `+1555123000${i}`);
+    for (let i = 0; i < 3; i++) {
+      world.clock.advance(SECOND);
+      await requestRemoval(CHAT, `+1555123000${i}`);
+    }
+    world.clock.advance(SECOND);
     const newer = await requestRemoval(OTHER_CHAT);
     chatWith([], OTHER_CHAT);
-    world.clock.advance(policy.settleAfterMs + SECOND);
 
     // Pages of 2: the first page is CHAT's, which Linq cannot show; the second page still gets its turn.
-    const report = await reconcile(world, { ...policy, batchSize: 2, maxPages: 3 });
+    const report = await reconcileAt(DUE + 4 * SECOND, { batchSize: 2, maxPages: 3 });
 
-    expect(report).toMatchObject({ checked: 1, settled: 1, errors: 3 });
-    expect(await world.store.get(OTHER_CHAT, newer)).toMatchObject({ status: "succeeded" });
+    expect(report).toMatchObject({ checked: 1, settled: 1, errors: 2 });
+    expect(await recordOf(newer, OTHER_CHAT)).toMatchObject({ status: "succeeded" });
   });
 
   it("reads each chat once for all its pending operations", async () => {
     await requestRemoval(CHAT, "+15551230001");
     await requestRemoval(CHAT, "+15551230002");
     chatWith([]);
-    world.clock.advance(policy.settleAfterMs + SECOND);
 
-    expect(await reconcile(world, policy)).toMatchObject({ checked: 2, settled: 2 });
+    expect(await reconcileAt(DUE)).toMatchObject({ checked: 2, settled: 2 });
     expect(world.linq.callsOf("getChat")).toHaveLength(1);
+  });
+
+  it("stops at its time budget and leaves the rest to the next run", async () => {
+    await requestRemoval();
+    chatWith([]);
+    world.clock.advance(DUE);
+
+    const report = await reconcile(world, policy, { deadline: Date.now() - 1 });
+
+    expect(report).toEqual({ checked: 0, settled: 0, errors: 0, stoppedEarly: true });
+    expect(world.linq.callsOf("getChat")).toEqual([]);
   });
 });
 
-describe("the outbox", () => {
-  it("publishes a settled record whose publish failed, on the next run after outboxAfter, exactly once, and clears the mark", async () => {
-    const traceId = await requestUpdate({ display_name: "Team" });
+// The design changed: no outbox for the reconciler to drain. Its outcomes go out from the stream like any other.
+describe("an outcome the reconciler settled", () => {
+  it("whose publish failed is published once when the stream retries", async () => {
+    const id = await requestUpdate({ display_name: "Team" });
+    world.linq.setChat({ id: CHAT, display_name: "Team" });
     world.publisher.failNext();
-    // The webhook is still acknowledged: the outcome is stored with its mark.
-    expect(await world.deliver(groupNameUpdated(CHAT, "Team", { at: world.clock.iso() }))).toMatchObject({
-      result: "settled",
-    });
-    expect(await world.store.get(CHAT, traceId)).toMatchObject({
-      status: "succeeded",
-      outbox_since: expect.any(String),
-    });
 
-    world.clock.advance(policy.outboxAfterMs - SECOND);
-    expect(await reconcile(world, policy)).toMatchObject({ published: 0 });
+    expect(await reconcileAt(DUE)).toMatchObject({ settled: 1, errors: 0 });
     expect(world.publisher.published).toEqual([]);
 
-    world.clock.advance(2 * SECOND);
-    expect(await reconcile(world, policy)).toMatchObject({ published: 1, errors: 0 });
-    expect(await reconcile(world, policy)).toMatchObject({ published: 0 });
+    await world.retryStream();
+    await reconcileAt(DUE + SECOND);
 
-    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "succeeded" }]);
-    expect((await world.store.get(CHAT, traceId))?.outbox_since).toBeUndefined();
-  });
-
-  it("keeps the mark and counts an error when the publisher fails again", async () => {
-    const traceId = await requestUpdate({ display_name: "Team" });
-    world.publisher.failNext(2);
-    await world.deliver(groupNameUpdated(CHAT, "Team", { at: world.clock.iso() }));
-    world.clock.advance(policy.outboxAfterMs + SECOND);
-
-    expect(await reconcile(world, policy)).toMatchObject({ published: 0, errors: 1 });
-    expect((await world.store.get(CHAT, traceId))?.outbox_since).toBeDefined();
-
-    expect(await reconcile(world, policy)).toMatchObject({ published: 1, errors: 0 });
+    expect(world.publisher.published).toMatchObject([{ trace_id: id, status: "succeeded" }]);
     expect(world.publisher.published).toHaveLength(1);
   });
 });

@@ -31,30 +31,32 @@ describe("a valid request event", () => {
   it("runs the same update operation as the HTTP route, recorded with source eventbridge", async () => {
     const outcome = await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }));
 
-    expect(outcome).toEqual({
-      result: "accepted",
-      status: 200,
-      body: { chat_id: CHAT, status: "pending", trace_id: "ours-1" },
-    });
+    expect(outcome).toEqual({ result: "accepted", traceId: "ours-1" });
     expect(world.linq.callsOf("updateChat")).toEqual([
       { op: "updateChat", chatId: CHAT, request: { display_name: "Team" } },
     ]);
-    expect(await world.store.all()).toMatchObject([{ trace_id: "ours-1", source: "eventbridge", status: "pending" }]);
+    expect(world.store.all()).toMatchObject([{ trace_id: "ours-1", source: "eventbridge", status: "pending" }]);
     expect(world.rejected.rejected).toEqual([]);
   });
 
-  it("runs the same removal, with the handle normalised and Linq's trace id adopted", async () => {
+  it("runs the same removal, with the phone's separators dropped and Linq's trace id adopted", async () => {
     world.linq.answerRemoveParticipant({
-      message: "Participant removal queued",
-      status: "accepted",
-      trace_id: "linq-t1",
+      body: { message: "Participant removal queued", status: "accepted", trace_id: "linq-t1" },
     });
 
     const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "+1 (555) 123-4567" }));
 
-    expect(outcome).toMatchObject({ result: "accepted", status: 202, body: { trace_id: "linq-t1" } });
+    expect(outcome).toEqual({ result: "accepted", traceId: "linq-t1" });
     expect(world.linq.callsOf("removeParticipant")).toMatchObject([{ handle: "+15551234567" }]);
-    expect(await world.store.all()).toMatchObject([{ trace_id: "linq-t1", source: "eventbridge" }]);
+    expect(world.store.all()).toMatchObject([{ trace_id: "linq-t1", source: "eventbridge" }]);
+  });
+
+  it("sends Linq an email handle as the requester wrote it: case is normalised for matching only", async () => {
+    const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "Carol@Example.COM" }));
+
+    expect(outcome).toMatchObject({ result: "accepted" });
+    expect(world.linq.callsOf("removeParticipant")).toMatchObject([{ handle: "Carol@Example.COM" }]);
+    expect(world.store.all()).toMatchObject([{ request: { handle: "Carol@Example.COM" } }]);
   });
 
   it("delivered twice with the same event id calls Linq once and records one operation", async () => {
@@ -65,7 +67,7 @@ describe("a valid request event", () => {
 
     expect(second).toEqual(first);
     expect(world.linq.callsOf("updateChat")).toHaveLength(1);
-    expect(await world.store.all()).toHaveLength(1);
+    expect(world.store.all()).toHaveLength(1);
   });
 
   it("with an idempotency_key is deduplicated across different event ids", async () => {
@@ -76,7 +78,7 @@ describe("a valid request event", () => {
 
     expect(second).toEqual(first);
     expect(world.linq.callsOf("updateChat")).toHaveLength(1);
-    expect(await world.store.all()).toHaveLength(1);
+    expect(world.store.all()).toHaveLength(1);
   });
 
   it("without an idempotency_key, two event ids are two operations", async () => {
@@ -84,7 +86,7 @@ describe("a valid request event", () => {
     await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }, "evt-2"));
 
     expect(world.linq.callsOf("updateChat")).toHaveLength(2);
-    expect(await world.store.all()).toHaveLength(2);
+    expect(world.store.all()).toHaveLength(2);
   });
 });
 
@@ -94,18 +96,26 @@ describe("a malformed request event", () => {
 
     const outcome = await runRequestEvent(world, event);
 
-    expect(outcome).toEqual({ result: "rejected", reason: "display_name must not be empty", traceId: "ours-1" });
+    expect(outcome).toEqual({
+      result: "rejected",
+      reason: "display_name must not be empty",
+      traceId: expect.any(String),
+    });
+    const traceId = (outcome as { traceId: string }).traceId;
     expect(world.rejected.rejected).toEqual([{ event, reason: "display_name must not be empty" }]);
     expect(world.linq.calls).toEqual([]);
-    const record = await world.store.get(CHAT, "ours-1");
-    expect(record).toMatchObject({
-      kind: "chat.update",
-      status: "failed",
-      source: "eventbridge",
-      error: { code: 1005, status: 400, message: "display_name must not be empty" },
-    });
-    expect(record?.outbox_since).toBeUndefined();
-    expect(world.publisher.published).toMatchObject([{ trace_id: "ours-1", status: "failed", error: { code: 1005 } }]);
+    expect(world.store.all()).toMatchObject([
+      {
+        trace_id: traceId,
+        kind: "chat.update",
+        status: "failed",
+        source: "eventbridge",
+        error: { code: 1005, status: 400, message: "display_name must not be empty" },
+        results: { display_name: { status: "failed", settled_by: "service", basis: "proven" } },
+        linq_attempts: [],
+      },
+    ]);
+    expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "failed", error: { code: 1005 } }]);
   });
 
   it("redelivered, is rejected once: one dead letter, one failed record, one operation.failed", async () => {
@@ -116,20 +126,22 @@ describe("a malformed request event", () => {
 
     expect(again).toMatchObject({ result: "rejected", duplicate: true });
     expect(world.rejected.rejected).toHaveLength(1);
-    expect(await world.store.all()).toHaveLength(1);
+    expect(world.store.all()).toHaveLength(1);
     expect(world.publisher.published).toHaveLength(1);
   });
 
   it("records a removal with a handle that is not E.164 as failed with 1002", async () => {
     const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "555-1234" }));
 
-    expect(outcome).toMatchObject({ result: "rejected", traceId: "ours-1" });
-    expect(await world.store.get(CHAT, "ours-1")).toMatchObject({
-      kind: "participant.remove",
-      status: "failed",
-      request: { handle: "555-1234" },
-      error: { code: 1002 },
-    });
+    expect(outcome).toMatchObject({ result: "rejected", traceId: expect.any(String) });
+    expect(world.store.all()).toMatchObject([
+      {
+        kind: "participant.remove",
+        status: "failed",
+        request: { handle: "555-1234" },
+        error: { code: 1002 },
+      },
+    ]);
     expect(world.publisher.published).toHaveLength(1);
   });
 
@@ -144,7 +156,7 @@ describe("a malformed request event", () => {
     expect(outcome).not.toHaveProperty("traceId");
     expect(world.rejected.rejected).toHaveLength(1);
     expect(world.linq.calls).toEqual([]);
-    expect(await world.store.all()).toEqual([]);
+    expect(world.store.all()).toEqual([]);
     expect(world.publisher.published).toEqual([]);
   });
 
@@ -161,7 +173,7 @@ describe("a malformed request event", () => {
     });
     expect(world.rejected.rejected).toHaveLength(1);
     expect(world.linq.calls).toEqual([]);
-    expect(await world.store.all()).toEqual([]);
+    expect(world.store.all()).toEqual([]);
   });
 
   it("reusing an idempotency_key for another request is rejected, not retried", async () => {
@@ -186,8 +198,8 @@ describe("Linq's answer to a request event", () => {
 
     const outcome = await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: "Team" }));
 
-    expect(outcome).toMatchObject({ result: "refused", status: 409, body: { error: { code: 1006 }, success: false } });
-    expect(await world.store.all()).toMatchObject([{ status: "failed", error: { code: 1006 } }]);
+    expect(outcome).toEqual({ result: "refused", traceId: "ours-1" });
+    expect(world.store.all()).toMatchObject([{ status: "failed", error: { code: 1006 } }]);
     expect(world.publisher.published).toMatchObject([{ status: "failed", error: { code: 1006 } }]);
     expect(world.rejected.rejected).toEqual([]);
   });
@@ -197,13 +209,15 @@ describe("Linq's answer to a request event", () => {
     const event = updateRequested({ chat_id: CHAT, display_name: "Team" });
 
     await expect(runRequestEvent(world, event)).rejects.toBeInstanceOf(LinqUnavailable);
-    expect(await world.store.all()).toMatchObject([{ trace_id: "ours-1", status: "pending" }]);
+    expect(world.store.all()).toMatchObject([{ trace_id: "ours-1", status: "pending" }]);
 
     const retried = await runRequestEvent(world, event);
 
-    expect(retried).toMatchObject({ result: "accepted", body: { trace_id: "ours-1" } });
+    expect(retried).toEqual({ result: "accepted", traceId: "ours-1" });
     expect(world.linq.callsOf("updateChat")).toHaveLength(2);
-    expect(await world.store.all()).toHaveLength(1);
+    expect(world.store.all()).toMatchObject([
+      { trace_id: "ours-1", linq_attempts: [{ result: "unknown" }, { result: "accepted" }] },
+    ]);
     expect(world.rejected.rejected).toEqual([]);
   });
 });

@@ -124,6 +124,7 @@ describe("handles", () => {
 
   it("reads the removal body: one handle, nothing else", () => {
     expect(parseParticipantRemove({ handle: "+1 555 123 4567" })).toEqual({ handle: "+15551234567" });
+    expect(parseParticipantRemove({ handle: " Carol@Example.COM " })).toEqual({ handle: "Carol@Example.COM" });
     expect(codeOf(() => parseParticipantRemove({}))).toBe(1001);
     expect(codeOf(() => parseParticipantRemove({ handle: "+15551234567", reason: "spam" }))).toBe(1003);
     expect(codeOf(() => parseParticipantRemove("+15551234567"))).toBe(1003);
@@ -159,10 +160,10 @@ describe("EventBridge request details follow the HTTP rules", () => {
     ).toEqual({ chatId: CHAT, request: { display_name: "Team" }, idempotencyKey: "k1" });
   });
 
-  it("reads participant.remove.requested with the handle normalised and no key when none is given", () => {
+  it("reads participant.remove.requested with the handle as Linq gets it and no key when none is given", () => {
     expect(parseParticipantRemoveRequested({ chat_id: CHAT, handle: "Carol@Example.com" })).toEqual({
       chatId: CHAT,
-      request: { handle: "carol@example.com" },
+      request: { handle: "Carol@Example.com" },
     });
   });
 

@@ -23,10 +23,19 @@ export function makeWorld() {
   const store = new InMemoryOperationStore({ journal, now: () => clock.now() });
   const publisher = new FakeOutcomePublisher(journal);
   const unpublished: RecordChange[][] = [];
+  let draining = false;
+  // One drain at a time, as a shard's batches go one after another: a commit made while a publish is awaited is
+  // picked up by the running drain, instead of a second drain publishing the same head batch again.
   const stream = async () => {
-    while (unpublished.length > 0) {
-      await publishOutcomes(publisher, unpublished[0]!);
-      unpublished.shift();
+    if (draining) return;
+    draining = true;
+    try {
+      while (unpublished.length > 0) {
+        await publishOutcomes(publisher, unpublished[0]!);
+        unpublished.shift();
+      }
+    } finally {
+      draining = false;
     }
   };
   store.onCommit = (changes) => {
