@@ -80,6 +80,7 @@ export function readWatchWindowMs(env: Env): number {
 export interface ReconcilerConfig {
   settleAfterMs: number;
   failAfterMs: { "chat.update": number; "participant.remove": number };
+  abandonCallAfterMs: number;
   batchSize: number;
   maxPages: number;
   concurrency: number;
@@ -98,6 +99,8 @@ export function readReconcilerConfig(env: Env): ReconcilerConfig {
       "chat.update": seconds(env, "RECONCILE_FAIL_UPDATE_AFTER_SECONDS", failAfter) * 1000,
       "participant.remove": seconds(env, "RECONCILE_FAIL_REMOVAL_AFTER_SECONDS", failAfter) * 1000,
     },
+    // Past the slowest function's timeout (the reconciler's own 300 s).
+    abandonCallAfterMs: seconds(env, "RECONCILE_ABANDON_AFTER_SECONDS", 360) * 1000,
     batchSize: 100,
     // 20 pages of 100 operations, each page one Linq read per chat.
     maxPages: 20,

@@ -38,7 +38,10 @@ export function toItem(value: StoredOperation | KeptEvent, now: Date, options: I
     return {
       ...record,
       created_key: `${record.created_at}#${record.id}`,
-      ...(record.status === "pending" ? { pending_shard: PENDING_SHARD, pending_since: record.created_at } : {}),
+      // The reconciler's backlog: what waits for an outcome, or for a call whose function may have died.
+      ...(record.status === "pending" || record.calling_since !== undefined
+        ? { pending_shard: PENDING_SHARD, pending_since: record.created_at }
+        : {}),
       watch_until: open ? OPEN : until(maxTime(record.updated_at, now)),
       expires_at: expires(record.created_at),
     };

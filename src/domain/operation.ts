@@ -207,6 +207,20 @@ export function startCall(record: StoredOperation, at: string): StoredOperation 
   return { ...record, linq_attempts: [...record.linq_attempts, ...abandoned], calling_since: at, updated_at: at };
 }
 
+/**
+ * A call whose function died before writing Linq's answer: it counts as a call of unknown fate, and the record no
+ * longer waits for it (its outcome, if settled meanwhile, can go out).
+ */
+export function abandonCall(record: StoredOperation, at: string): StoredOperation {
+  if (record.calling_since === undefined) return record;
+  const { calling_since, ...rest } = record;
+  return {
+    ...rest,
+    linq_attempts: [...record.linq_attempts, { at: calling_since, result: "unknown" }],
+    updated_at: at,
+  };
+}
+
 /** What Linq answered a call, and what the caller is told. */
 export type CallResult =
   | { result: "accepted"; traceId?: string; status: number; body: Record<string, unknown> }

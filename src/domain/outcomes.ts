@@ -1,9 +1,10 @@
 /**
  * Outcome events: exactly one `operation.succeeded` or `operation.failed` per operation, published from the table's
- * stream rather than by the writers. Every write of a record is a change on the stream; the one that moved it from
- * `pending` to a terminal state is its outcome. So no writer can forget to publish, no write is spent on an outbox
- * mark, and a failed publish is retried by the stream (then dead-lettered), never lost. A publish is repeated only if
- * the publisher dies after EventBridge accepted the batch: consumers key on `trace_id`.
+ * stream rather than by the writers. Every write of a record is a change on the stream; the one that made it
+ * publishable is its outcome: terminal, with no call to Linq still in flight (a removal settled by its webhook before
+ * Linq's answer arrived waits for that answer, which names its public trace id). So no writer can forget to publish,
+ * no write is spent on an outbox mark, and a failed publish is retried by the stream (then dead-lettered), never lost.
+ * A publish is repeated only if the publisher dies after EventBridge accepted the batch: consumers key on `trace_id`.
  */
 import { isTerminal, toPublicRecord, type OperationRecord, type StoredOperation } from "./operation.ts";
 import type { OutcomePublisher } from "./ports.ts";
@@ -14,11 +15,14 @@ export interface RecordChange {
   after: StoredOperation | undefined;
 }
 
-/** The outcome this change published, if it is the one that made the record terminal. */
+export function isPublishable(record: StoredOperation | undefined): record is StoredOperation {
+  return record !== undefined && isTerminal(record.status) && record.calling_since === undefined;
+}
+
+/** The outcome this change publishes, if it is the one that made the record publishable. */
 export function outcomeOf(change: RecordChange): OperationRecord | undefined {
   const { before, after } = change;
-  if (after === undefined || !isTerminal(after.status)) return undefined;
-  if (before !== undefined && isTerminal(before.status)) return undefined;
+  if (!isPublishable(after) || isPublishable(before)) return undefined;
   return toPublicRecord(after);
 }
 

@@ -19,6 +19,7 @@ import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
 import { assign, byAge, candidatesFor, Decision, resolveAmbiguous, sameHandle } from "./evidence.ts";
 import { isUnresolved } from "./kept-event.ts";
 import {
+  abandonCall,
   awaitingParts,
   settlePart,
   type Evidence,
@@ -45,6 +46,8 @@ export interface ReconcilerPolicy {
    * way, so what the chat shows is final.
    */
   failAfterMs: Record<OperationKind, number>;
+  /** Longer than any function can run: a call still marked in flight after this died with its function. */
+  abandonCallAfterMs: number;
   batchSize: number;
   /** Pages of `batchSize` one run may check, so a backlog does not keep a run re-reading one page. */
   maxPages: number;
@@ -151,19 +154,30 @@ export function decideFromChat(view: ChatView, read: Read, now: Date, policy: Re
     }
   };
 
+  // A call whose function died stops being waited for: its operation counts it as unknown, and may publish.
+  for (const record of view.operations) {
+    if (
+      record.calling_since !== undefined &&
+      now.getTime() - Date.parse(record.calling_since) >= policy.abandonCallAfterMs
+    ) {
+      decision.operation(record, abandonCall(decision.current(record), at));
+    }
+  }
+
   // What the chat proves comes first: an operation it shows done can no longer own a kept failure, which may decide
   // who does before any deadline is weighed.
   const unresolved = () => decision.view().events.filter(isUnresolved);
   judgeAll(false);
   for (const part of new Set(unresolved().map((event) => event.part as Part))) resolveAmbiguous(decision, part, at);
 
-  // Ambiguous events nobody will settle any more: every candidate is past the deadline. Oldest event to oldest.
+  // A kept event still undecided when its oldest candidate is past the deadline is that candidate's: every event of
+  // the oldest has arrived by then (Linq's delivery horizon), and any that would have decided otherwise would have.
   for (const event of unresolved().sort((a, b) => a.received_at.localeCompare(b.received_at))) {
-    const candidates = candidatesFor(decision.view(), event.part as Part, event.outcome).filter(
+    const oldest = candidatesFor(decision.view(), event.part as Part, event.outcome).filter(
       (record) => event.candidates === undefined || event.candidates.includes(record.id),
-    );
-    if (candidates.length > 0 && candidates.every(overdue)) {
-      assign(decision, event, candidates[0] as StoredOperation, "by deadline, the oldest of its candidates", at);
+    )[0];
+    if (oldest !== undefined && overdue(oldest)) {
+      assign(decision, event, oldest, "by deadline, the oldest of its candidates", at);
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LinqRefusal } from "../../src/domain/errors.ts";
 import {
+  abandonCall,
   addEvidence,
   awaitingParts,
   newOperation,
@@ -161,14 +162,18 @@ describe("settling a part", () => {
 
 // Outcomes are published from the table's stream: the change that made a record terminal is its one outcome.
 describe("the outcome of a change", () => {
+  /** Linq accepted the call: nothing is in flight any more. */
+  const answered = (record: StoredOperation) =>
+    recordCall(record, { result: "accepted", status: 200, body: { chat_id: CHAT, status: "pending" } }, T0);
+
   it("is the record, made public, on the change that made it terminal", () => {
-    const before = update({ display_name: "Team" });
+    const before = answered(update({ display_name: "Team" }));
     const after = settlePart(before, "display_name", succeeded(T1));
     expect(outcomeOf({ before, after })).toEqual(toPublicRecord(after));
   });
 
   it("is nothing for a change that leaves it pending, nor for a late part of a terminal record", () => {
-    const record = update({ display_name: "Team", group_chat_icon: ICON });
+    const record = answered(update({ display_name: "Team", group_chat_icon: ICON }));
     const half = settlePart(record, "display_name", succeeded(T1));
     expect(outcomeOf({ before: record, after: half })).toBeUndefined();
 
@@ -177,8 +182,30 @@ describe("the outcome of a change", () => {
     expect(outcomeOf({ before: failedFirst, after: late })).toBeUndefined();
   });
 
+  it("waits while a call to Linq is in flight, and is the change that records its answer (a removal's public trace id)", () => {
+    const settledFirst = settlePart(removal(), "participant", succeeded(T1));
+    expect(outcomeOf({ before: removal(), after: settledFirst })).toBeUndefined();
+    const named = recordCall(
+      settledFirst,
+      { result: "accepted", status: 202, body: { message: "queued", status: "accepted", trace_id: "linq-t1" } },
+      T3,
+    );
+    expect(outcomeOf({ before: settledFirst, after: named })).toMatchObject({
+      trace_id: "linq-t1",
+      status: "succeeded",
+    });
+  });
+
+  it("is the change that gives up a call whose function died, if the record was settled meanwhile", () => {
+    const settledFirst = settlePart(update({ display_name: "Team" }), "display_name", succeeded(T1));
+    const abandoned = abandonCall(settledFirst, T3);
+    expect(abandoned.linq_attempts).toEqual([{ at: T0, result: "unknown" }]);
+    expect(outcomeOf({ before: settledFirst, after: abandoned })).toMatchObject({ status: "succeeded" });
+  });
+
   it("is the record written terminal at once (a request refused before any call)", () => {
-    const refused = refuse(update({ display_name: "" }), { status: 400, code: 1005, message: "bad" }, T1, "service");
+    const { calling_since: _never, ...notCalled } = update({ display_name: "" });
+    const refused = refuse(notCalled, { status: 400, code: 1005, message: "bad" }, T1, "service");
     expect(outcomeOf({ before: undefined, after: refused })).toMatchObject({ status: "failed" });
   });
 });

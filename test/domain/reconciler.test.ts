@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ChatUpdateRequest, StoredOperation } from "../../src/domain/operation.ts";
+import { newOperation, type ChatUpdateRequest, type StoredOperation } from "../../src/domain/operation.ts";
 import { removeParticipant, updateChat } from "../../src/domain/operations-service.ts";
 import type { LinqHandle } from "../../src/domain/ports.ts";
 import { reconcile, type ReconcilerPolicy } from "../../src/domain/reconciler.ts";
@@ -19,6 +19,7 @@ const policy: ReconcilerPolicy = {
   settleAfterMs: 2 * MINUTE,
   // Apart on purpose, to show each kind keeps its own deadline.
   failAfterMs: { "chat.update": 30 * MINUTE, "participant.remove": 20 * MINUTE },
+  abandonCallAfterMs: 6 * MINUTE,
   batchSize: 50,
   maxPages: 10,
   concurrency: 4,
@@ -378,6 +379,24 @@ describe("a failure event kept ambiguous", () => {
     expect(world.store.keptEvents(CHAT)).toMatchObject([{ resolved_to: first }]);
   });
 
+  it("is the oldest candidate's once that one is past its deadline, even while a younger one is not", async () => {
+    const older = await requestUpdate({ display_name: "A" });
+    world.clock.set(new Date(Date.parse(T0) + 10 * MINUTE).toISOString());
+    const younger = await requestUpdate({ display_name: "B" });
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001, { eventId: "fail-1" }));
+    world.linq.setChat({ id: CHAT, display_name: "Old name" });
+
+    await reconcileAt(UPDATE_DEADLINE + SECOND);
+
+    // Every event of the older one has arrived by its deadline: the failure is its, not a timeout of ours.
+    expect(await recordOf(older)).toMatchObject({
+      status: "failed",
+      error: { code: 4001 },
+      results: { display_name: { basis: "inferred", evidence: [{ event_id: "fail-1" }] } },
+    });
+    expect(await recordOf(younger)).toMatchObject({ status: "pending" });
+  });
+
   it("is resolved by the chat showing the other candidate's value: that one succeeded, proven, this one failed, inferred", async () => {
     const failing = await requestUpdate({ display_name: "A" });
     world.clock.advance(SECOND);
@@ -471,6 +490,40 @@ describe("a chat the reconciler cannot read (issue 10, 7)", () => {
 });
 
 // The design changed: no "awaiting Linq's trace id" state. A removal whose answer was lost keeps our trace id.
+describe("a call whose function died before writing Linq's answer", () => {
+  async function diedMidCall(): Promise<string> {
+    const record = newOperation({
+      kind: "chat.update",
+      id: "dead-1",
+      chatId: CHAT,
+      request: { display_name: "Team" },
+      source: "http",
+      now: world.clock.iso(),
+    });
+    await world.store.commit([{ type: "operation", before: undefined, after: record }]);
+    return record.id;
+  }
+
+  it("keeps a settled outcome from going out until the call is given up, then publishes it once", async () => {
+    const id = await diedMidCall();
+    await world.deliver(groupNameUpdated(CHAT, "Team", { changedBy: OUR_LINE }));
+    expect(await recordOf(id)).toMatchObject({ status: "succeeded", calling_since: T0 });
+    expect(world.publisher.published).toEqual([]);
+
+    chatWith([]);
+    await reconcileAt(policy.abandonCallAfterMs - SECOND);
+    expect(world.publisher.published).toEqual([]);
+
+    await reconcileAt(policy.abandonCallAfterMs + SECOND);
+    const record = await recordOf(id);
+    expect(record.calling_since).toBeUndefined();
+    expect(record.linq_attempts).toEqual([{ at: T0, result: "unknown" }]);
+    expect(world.publisher.published).toMatchObject([{ trace_id: id, status: "succeeded" }]);
+    await reconcileAt(policy.abandonCallAfterMs + 2 * SECOND);
+    expect(world.publisher.published).toHaveLength(1);
+  });
+});
+
 describe("a removal whose Linq answer was lost", () => {
   async function lostAnswer(): Promise<string> {
     world.linq.answerRemoveParticipant(unavailable("timeout"));
