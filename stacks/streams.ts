@@ -11,12 +11,11 @@ export function createOutcomeDeadLetterQueue(): sst.aws.Queue {
   });
 }
 
-/** Only the changes that can carry an outcome: a record written terminal, or moved from pending to terminal. */
-const TERMINAL = { status: { S: ["succeeded", "failed"] } };
-export const OUTCOME_FILTERS = [
-  { eventName: ["INSERT"], dynamodb: { NewImage: TERMINAL } },
-  { eventName: ["MODIFY"], dynamodb: { NewImage: TERMINAL, OldImage: { status: { S: ["pending"] } } } },
-];
+/**
+ * Only writes that leave a record terminal can carry an outcome; which one does is decided in the function
+ * (domain/outcomes.ts), where it is tested, not in a filter language that cannot be run here.
+ */
+const OUTCOME_FILTERS = [{ dynamodb: { NewImage: { status: { S: ["succeeded", "failed"] } } } }];
 
 export interface StreamDependencies {
   readonly tables: Tables;
