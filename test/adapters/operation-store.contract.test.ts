@@ -35,26 +35,36 @@ const stores: [string, () => Promise<Store>][] = [
   ],
 ];
 
+/** A record whose call to Linq has been answered: nothing in flight. */
+function answered(record: StoredOperation): StoredOperation {
+  const { calling_since: _answered, ...rest } = record;
+  return rest;
+}
+
 function update(chatId: string, created: string, name = "Team"): StoredOperation {
-  return newOperation({
-    kind: "chat.update",
-    id: randomUUID(),
-    chatId,
-    request: { display_name: name },
-    source: "http",
-    now: created,
-  });
+  return answered(
+    newOperation({
+      kind: "chat.update",
+      id: randomUUID(),
+      chatId,
+      request: { display_name: name },
+      source: "http",
+      now: created,
+    }),
+  );
 }
 
 function removal(chatId: string, created: string, handle = "+15550000004"): StoredOperation {
-  return newOperation({
-    kind: "participant.remove",
-    id: randomUUID(),
-    chatId,
-    request: { handle },
-    source: "http",
-    now: created,
-  });
+  return answered(
+    newOperation({
+      kind: "participant.remove",
+      id: randomUUID(),
+      chatId,
+      request: { handle },
+      source: "http",
+      now: created,
+    }),
+  );
 }
 
 function kept(chatId: string, eventId: string, received: string, kind: KeptEvent["kind"] = "change"): KeptEvent {
@@ -226,6 +236,16 @@ describe.each(stores)("the operation store (%s)", (_name, open) => {
       expect(second.records.map((r) => r.id)).toEqual([b.id]);
       const third = second.next === undefined ? { records: [] } : await store.pendingBefore(iso(50), 1, second.next);
       expect(third.records).toEqual([]);
+    });
+
+    it("keeps a settled record whose call to Linq is still in flight, until that call is answered or given up", async () => {
+      const base = Date.parse("2019-01-01T00:00:00.000Z");
+      const iso = (s: number) => new Date(base + s * 1000).toISOString();
+      const inFlight = await create({ ...update(randomUUID(), iso(1)), calling_since: iso(1) });
+      const settled = await store.commit([{ type: "operation", before: inFlight, after: succeed(inFlight, iso(2)) }]);
+      expect(settled.result).toBe("saved");
+
+      expect((await store.pendingBefore(iso(50), 10)).records.map((r) => r.id)).toEqual([inFlight.id]);
     });
   });
 });
