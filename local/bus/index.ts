@@ -13,10 +13,7 @@ import { createBusServer } from "./server.ts";
 import type { Subscription } from "./subscriptions.ts";
 
 export type { DeadLetter } from "./delivery.ts";
-export type { EventPattern } from "./pattern.ts";
 export type { BusEvent } from "./put-events.ts";
-export type { Subscription } from "./subscriptions.ts";
-export { matchesPattern } from "./pattern.ts";
 export { functionSubscriptions } from "./subscriptions.ts";
 
 export interface LocalBusOptions {
@@ -45,7 +42,7 @@ export interface LocalBus {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_RETRY_DELAYS_MS = [200, 1000] as const;
+const DEFAULT_RETRY_DELAYS_MS = [200, 1000] as const;
 /** EventBridge's placeholder account for events that never saw AWS. */
 const LOCAL_ACCOUNT = "000000000000";
 

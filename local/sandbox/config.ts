@@ -78,7 +78,7 @@ export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [
 ];
 
 /** The port `npm start` gives the sandbox, per the contract. */
-export const DEFAULT_ENV_PORT = 3001;
+const DEFAULT_ENV_PORT = 3001;
 
 /** The webhook secret `npm start` gives the service, per the contract. */
 export const LOCAL_WEBHOOK_SECRET = "whsec_bG9jYWwtZGV2LXdlYmhvb2stc2VjcmV0LTMyYnl0ZXMh";

@@ -12,26 +12,13 @@ import { type EventRecord, type SandboxTruth, TruthLog } from "./truth.ts";
 import { Deliveries, type Destination } from "./webhooks.ts";
 
 export {
-  DEFAULT_ENV_PORT,
   DEFAULT_RETRY_SCHEDULE_MS,
   LOCAL_WEBHOOK_SECRET,
   SandboxConfigError,
   sandboxOptionsFromEnv,
 } from "./config.ts";
-export type { ChangedBy, IconMode, RemovedHandles, SandboxOptions, TraceLink, WebhookTarget } from "./config.ts";
-export type { Chat, ChatHandle, NewChat } from "./chats.ts";
-export type { FailMode } from "./faults.ts";
-export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
-export type {
-  CallRecord,
-  DeliveryRecord,
-  EventRecord,
-  JudgedOperation,
-  JudgedPart,
-  OperationRecord,
-  Outcome,
-  SandboxTruth,
-} from "./truth.ts";
+export type { SandboxOptions } from "./config.ts";
+export type { CallRecord, EventRecord, SandboxTruth } from "./truth.ts";
 export { legacySignature } from "./webhooks.ts";
 
 /** A running Linq v3 sandbox. */

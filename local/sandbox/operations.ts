@@ -40,13 +40,13 @@ import {
  */
 
 /** A `display_name` starting with this fails with `chat.group_name_update_failed`. */
-export const FAIL_NAME_PREFIX = "fail:";
+const FAIL_NAME_PREFIX = "fail:";
 /** A `group_chat_icon` containing this fails with `chat.group_icon_update_failed`. */
-export const FAIL_ICON_MARK = "/fail";
+const FAIL_ICON_MARK = "/fail";
 /** Removing a handle ending with this is accepted but never happens, and no event says so. */
-export const LOST_REMOVAL_SUFFIX = "0000";
+const LOST_REMOVAL_SUFFIX = "0000";
 /** `error_code` of the failure events (Linq: delivery failed). */
-export const UPDATE_FAILED_CODE = 4001;
+const UPDATE_FAILED_CODE = 4001;
 
 const MIN_GROUP_SIZE = 3;
 const MAX_RECIPIENTS = 31;
