@@ -1,7 +1,6 @@
 import { close, listen } from "../http.ts";
 import { type Chat, Chats, type NewChat, ownHandle } from "./chats.ts";
 import { resolveOptions, type SandboxOptions } from "./config.ts";
-import { Events } from "./events.ts";
 import { Faults } from "./faults.ts";
 import { Ids } from "./ids.ts";
 import { ChatOperations } from "./operations.ts";
@@ -76,11 +75,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return [...subscriptions.destinations(event.eventType, ownNumber), ...targets];
     },
   });
-  const events = new Events({ ids, faults, clock, truth, deliveries, log: config.log });
   const operations = new ChatOperations({
     chats,
-    events,
     ids,
+    faults,
+    deliveries,
     scheduler,
     truth,
     clock,

@@ -1,7 +1,6 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import type { ResolvedOptions } from "./config.ts";
-import { renderEvent } from "./events.ts";
 import type { Scheduler } from "./scheduler.ts";
 import type { AttemptResult, EventRecord, TruthLog } from "./truth.ts";
 
@@ -185,6 +184,20 @@ export class Deliveries {
       return { status: null, error: describe(error) };
     }
   }
+}
+
+/** The body as sent, Linq's `WebhookEnvelopeBase`; `webhook_version` is the receiving subscription's. */
+function renderEvent(event: EventRecord, partnerId: string, webhookVersion: string): string {
+  return JSON.stringify({
+    api_version: "v3",
+    webhook_version: webhookVersion,
+    event_type: event.eventType,
+    event_id: event.eventId,
+    created_at: event.createdAt,
+    trace_id: event.traceId,
+    partner_id: partnerId,
+    data: event.data,
+  });
 }
 
 function describe(error: unknown): string {
