@@ -7,7 +7,7 @@ import { ChatOperations } from "./operations.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createApiServer } from "./server.ts";
 import { LATEST_WEBHOOK_VERSION, Subscriptions } from "./subscriptions.ts";
-import { type EventRecord, type SandboxTruth, TruthLog } from "./truth.ts";
+import { type SandboxTruth, TruthLog } from "./truth.ts";
 import { Deliveries, type Destination } from "./webhooks.ts";
 
 export {
@@ -20,8 +20,8 @@ export type { SandboxOptions } from "./config.ts";
 export type { CallRecord, EventRecord, SandboxTruth } from "./truth.ts";
 export { legacySignature } from "./webhooks.ts";
 
-/** A running Linq v3 sandbox. */
-export interface Sandbox {
+/** A running Linq v3 sandbox, and people on their phones (see `ChatOperations`). */
+export interface Sandbox extends Pick<ChatOperations, "humanRename" | "humanSetIcon" | "humanAdd" | "humanRemove"> {
   /** Base URL without `/v3`, as the SDK's `baseURL` takes it. */
   readonly url: string;
   /** The seed in use: pass it back as `seed` to replay a run. */
@@ -34,18 +34,6 @@ export interface Sandbox {
   idle(): Promise<void>;
   /** Creates a chat directly, bypassing the API and its faults. */
   seedChat(chat: NewChat): Chat;
-  /**
-   * People on their phones (`byHandle`: the first other active participant unless given): each change happens at once,
-   * sends the event Linq would, naming that person where the event has `changed_by_handle`, and is recorded in the
-   * truth as a `human.*` operation. Also served as `POST /_sandbox/chats/{chatId}/human-*` (see README.md).
-   */
-  humanRename(chatId: string, name: string, byHandle?: string): EventRecord;
-  /** The icon is an upload Linq hosts: `url` is that hosted URL, a fresh `https://cdn.linqapp.com/…` one unless given. */
-  humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord;
-  /** Adds `handle`, or re-adds one who left or was removed: active again with a fresh `joined_at`; `participant.added`. */
-  humanAdd(chatId: string, handle: string, byHandle?: string): EventRecord;
-  /** Removes `handle` (`participant.removed`), as a removal through the API would. */
-  humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -107,9 +95,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     truth: () => truth.snapshot(config.seed, chats.all(), subscriptions.list()),
     idle: () => scheduler.idle(),
     seedChat: (chat) => structuredClone(chats.create(chat)),
-    humanRename: (chatId, name, byHandle) => structuredClone(operations.humanRename(chatId, name, byHandle)),
-    humanSetIcon: (chatId, url, byHandle) => structuredClone(operations.humanSetIcon(chatId, url, byHandle)),
-    humanAdd: (chatId, handle, byHandle) => structuredClone(operations.humanAdd(chatId, handle, byHandle)),
-    humanRemove: (chatId, handle, byHandle) => structuredClone(operations.humanRemove(chatId, handle, byHandle)),
+    humanRename: (...change) => structuredClone(operations.humanRename(...change)),
+    humanSetIcon: (...change) => structuredClone(operations.humanSetIcon(...change)),
+    humanAdd: (...change) => structuredClone(operations.humanAdd(...change)),
+    humanRemove: (...change) => structuredClone(operations.humanRemove(...change)),
   };
 }

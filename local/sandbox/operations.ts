@@ -230,7 +230,8 @@ export class ChatOperations {
    * People on their phones. Each change happens at once and Linq reports it with the same event as the change made
    * through the API (naming the person where the event type has `changed_by_handle`), which is why such an event
    * proves nothing about a request. `byHandle` defaults to the first active participant other than you and the one
-   * added or removed; it is never your own line.
+   * added or removed; it is never your own line. Recorded in the truth as `human.*` operations; also served as
+   * `POST /_sandbox/chats/{chatId}/human-*`.
    */
   humanRename(chatId: string, name: string, byHandle?: string): EventRecord {
     if (name === "") throw invalidValue("display_name must be a non-empty string");
@@ -258,6 +259,7 @@ export class ChatOperations {
     return this.#addNow(this.#pending(operation, chat, "participant"), handle, this.#deps.ids.uuid());
   }
 
+  /** Removes `handle` (`participant.removed`), as a removal through the API would. */
   humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord {
     const { chat, by } = this.#person(chatId, byHandle, handle);
     const member = participant(chat, handle);

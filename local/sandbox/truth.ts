@@ -88,10 +88,7 @@ export interface EventRecord {
 
 export type AttemptResult = "delivered" | "retrying" | "rejected" | "gave_up" | "cancelled";
 
-export interface DeliveryRecord {
-  readonly eventId: string;
-  readonly webhookId: string;
-  readonly eventType: string;
+export interface DeliveryRecord extends Pick<EventRecord, "eventId" | "webhookId" | "eventType"> {
   readonly url: string;
   /** `undefined` for a configured target rather than a subscription. */
   readonly subscriptionId: string | undefined;
@@ -115,15 +112,8 @@ export interface JudgedPart extends Outcome {
 }
 
 /** One accepted change, judged: what a chaos test holds a service's operation record against. */
-export interface JudgedOperation {
+export interface JudgedOperation extends Pick<OperationRecord, "kind" | "chatId" | "traceId" | "request" | "answer"> {
   readonly operationSeq: number;
-  readonly kind: OperationKind;
-  readonly chatId: string;
-  /** The X-Trace-ID of the call that was accepted; `undefined` for a person's change. */
-  readonly traceId: string | undefined;
-  readonly request: Readonly<Record<string, string>>;
-  /** What the caller was told: 200/202, or 500 when the answer was lost after the work was accepted. */
-  readonly answer: number | undefined;
   readonly parts: readonly JudgedPart[];
   /** The events emitted for it, one per settled part that has an event. */
   readonly eventIds: readonly string[];
