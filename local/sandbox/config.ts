@@ -173,31 +173,23 @@ export function sandboxOptionsFromEnv(env: Readonly<Record<string, string | unde
   return options as SandboxOptions;
 }
 
-/** A number, or the text of one (from the environment). */
-function numberIn(label: string, value: unknown, what: string): number {
+/** A number, or the text of one (from the environment), that `fits`; `what` says what fits. */
+function numberIn(label: string, value: unknown, what: string, fits: (number: number) => boolean): number {
   const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof number !== "number" || !Number.isFinite(number)) {
     throw new SandboxConfigError(`${label} must be ${what}, got ${JSON.stringify(value)}`);
   }
+  if (!fits(number)) throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
   return number;
 }
 
 function fraction(label: string, value: unknown): number {
-  const what = "a fraction between 0 and 1";
-  const number = numberIn(label, value, what);
-  if (number < 0 || number > 1) throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
-  return number;
+  return numberIn(label, value, "a fraction between 0 and 1", (number) => number >= 0 && number <= 1);
 }
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): (label: string, value: unknown) => number {
-  return (label, value) => {
-    const what = `an integer from ${min} to ${max}`;
-    const number = numberIn(label, value, what);
-    if (!Number.isInteger(number) || number < min || number > max) {
-      throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
-    }
-    return number;
-  };
+  const what = `an integer from ${min} to ${max}`;
+  return (label, value) => numberIn(label, value, what, (n) => Number.isInteger(n) && n >= min && n <= max);
 }
 
 /** Milliseconds: a list, or comma-separated text. */
