@@ -53,10 +53,10 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
   const lastRead = new Map<string, string>();
 
   /**
-   * DynamoDB Local numbers stream records across all its tables, so a write to another table leaves a gap an iterator
-   * reports as trimmed data. Picking up after the last record read (or from the start, when none was) loses nothing.
+   * Opens a shard after the last record read from it, or at its start. DynamoDB Local numbers stream records across all
+   * its tables, so a write to another table leaves a gap an iterator reports as trimmed data; reopening loses nothing.
    */
-  const reopen = async (shardId: string) => {
+  const open = async (shardId: string) => {
     const last = lastRead.get(shardId);
     const { ShardIterator } = await streams.send(
       new GetShardIteratorCommand({
@@ -80,10 +80,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
       if (shard.ParentShardId !== undefined && !done.has(shard.ParentShardId) && iterators.has(shard.ParentShardId)) {
         continue;
       }
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ShardIteratorType: "TRIM_HORIZON" }),
-      );
-      if (ShardIterator !== undefined) iterators.set(id, ShardIterator);
+      await open(id);
     }
   };
 
@@ -116,7 +113,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
           } catch (error) {
             if (!(error instanceof TrimmedDataAccessException || error instanceof ExpiredIteratorException))
               throw error;
-            await reopen(shardId);
+            await open(shardId);
             any = true;
             continue;
           }
