@@ -7,7 +7,6 @@
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { EventBridgeEvent } from "aws-lambda";
 import { functions, type FunctionDefinition } from "../src/definitions/functions.ts";
 import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
 import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
@@ -112,16 +111,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(() => sandbox!.stop());
     }
 
-    const handlers = new Map<string, Handler>();
+    const handlers = new Map<string, { handler: Handler; timeout: number }>();
     const invoke = (name: string, event: unknown) => {
-      const definition = (functions as readonly FunctionDefinition[]).find((f) => f.name === name)!;
-      return handlers.get(name)!(event, lambdaContext(name, definition.timeout));
+      const { handler, timeout } = handlers.get(name)!;
+      return handler(event, lambdaContext(name, timeout));
     };
     const bus = await startLocalBus({
       port: options.busPort,
       busName: LOCAL_BUS_NAME,
       subscriptions: functionSubscriptions(async (name, event) => {
-        await invoke(name, event as EventBridgeEvent<string, unknown>);
+        await invoke(name, event);
       }),
       ...(options.busRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.busRetryDelaysMs }),
       log: (line) => log(`bus: ${line}`),
@@ -147,9 +146,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options.reconcilerEnv,
     });
 
+    const streams: StreamPoller[] = [];
     for (const definition of functions as readonly FunctionDefinition[]) {
       const handler = await importHandler(definition);
-      handlers.set(definition.name, handler);
+      handlers.set(definition.name, { handler, timeout: definition.timeout });
       if (definition.http !== undefined) {
         mount({
           route: definition.http,
@@ -158,10 +158,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           handler: handler as HttpHandler,
         });
       }
-    }
-
-    const streams: StreamPoller[] = [];
-    for (const definition of functions as readonly FunctionDefinition[]) {
       if (definition.streamOf !== "operations") continue;
       const stream = await pollStream({
         endpoint: dynamodbEndpoint,
