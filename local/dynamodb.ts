@@ -71,8 +71,16 @@ export async function createTable(
   const projection = (index: IndexDefinition | { rangeKey: string }) => ({
     ProjectionType: "projection" in index && index.projection === "keys" ? ("KEYS_ONLY" as const) : ("ALL" as const),
   });
-  const globalIndexes = Object.entries(definition.globalIndexes);
-  const localIndexes = Object.entries(definition.localIndexes ?? {});
+  const globalIndexes = Object.entries(definition.globalIndexes).map(([name, index]) => ({
+    IndexName: name,
+    KeySchema: keySchema(index),
+    Projection: projection(index),
+  }));
+  const localIndexes = Object.entries(definition.localIndexes ?? {}).map(([name, index]) => ({
+    IndexName: name,
+    KeySchema: keySchema({ hashKey: definition.primaryIndex.hashKey, rangeKey: index.rangeKey }),
+    Projection: projection(index),
+  }));
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -82,24 +90,9 @@ export async function createTable(
         AttributeType: type === "string" ? "S" : "N",
       })),
       KeySchema: keySchema(definition.primaryIndex),
-      ...(globalIndexes.length === 0
-        ? {}
-        : {
-            GlobalSecondaryIndexes: globalIndexes.map(([name, index]) => ({
-              IndexName: name,
-              KeySchema: keySchema(index),
-              Projection: projection(index),
-            })),
-          }),
-      ...(localIndexes.length === 0
-        ? {}
-        : {
-            LocalSecondaryIndexes: localIndexes.map(([name, index]) => ({
-              IndexName: name,
-              KeySchema: keySchema({ hashKey: definition.primaryIndex.hashKey, rangeKey: index.rangeKey }),
-              Projection: projection(index),
-            })),
-          }),
+      // DynamoDB refuses an empty list of indexes.
+      ...(globalIndexes.length === 0 ? {} : { GlobalSecondaryIndexes: globalIndexes }),
+      ...(localIndexes.length === 0 ? {} : { LocalSecondaryIndexes: localIndexes }),
       ...(definition.stream === undefined
         ? {}
         : { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const } }),
