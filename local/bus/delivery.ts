@@ -2,6 +2,7 @@
  * Lambda's asynchronous invocation, which is how EventBridge hands an event to a function: the caller never waits,
  * a failed invocation is retried a fixed number of times, and then the event goes to the dead-letter queue.
  */
+import { Scheduler } from "../scheduler.ts";
 import type { BusEvent } from "./put-events.ts";
 
 /** Where an invocation goes: EventBridge's rule target, here a function mounted in-process. */
@@ -40,29 +41,10 @@ export interface Delivery {
 
 export function createDelivery(options: DeliveryOptions): Delivery {
   const { maximumRetryAttempts, retryDelaysMs, onDeadLetter, log } = options;
-  const timers = new Set<NodeJS.Timeout>();
-  let outstanding = 0;
-  let waiters: (() => void)[] = [];
-  let stopped = false;
-
-  function later(run: () => Promise<void>, delayMs: number): void {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void run();
-    }, delayMs);
-    timers.add(timer);
-  }
-
-  function settle(): void {
-    outstanding -= 1;
-    if (outstanding === 0) wake();
-  }
-
-  function wake(): void {
-    const resolved = waiters;
-    waiters = [];
-    for (const resolve of resolved) resolve();
-  }
+  const scheduler = new Scheduler();
+  // An invocation counts as pending from when it is queued until it is delivered or dead-lettered.
+  const queue = (subscription: Target, event: BusEvent, attemptNumber: number, delayMs: number) =>
+    scheduler.after(delayMs, () => scheduler.track(attempt(subscription, event, attemptNumber)));
 
   async function attempt(subscription: Target, event: BusEvent, attemptNumber: number): Promise<void> {
     let failure: string | undefined;
@@ -72,15 +54,14 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
-    if (stopped) return;
+    if (scheduler.stopped) return;
     const label = `${event["detail-type"]} ${event.id} -> ${subscription.name}`;
     if (failure === undefined) {
       if (attemptNumber > 1) log(`${label}: delivered on attempt ${attemptNumber}`);
-      settle();
     } else if (attemptNumber <= maximumRetryAttempts) {
       const delayMs = retryDelaysMs[Math.min(attemptNumber, retryDelaysMs.length) - 1] ?? 0;
       log(`${label}: attempt ${attemptNumber} failed (${failure}), retrying in ${delayMs} ms`);
-      later(() => attempt(subscription, event, attemptNumber + 1), delayMs);
+      queue(subscription, event, attemptNumber + 1, delayMs);
     } else {
       log(`${label}: attempt ${attemptNumber} failed (${failure}), dead-lettered`);
       onDeadLetter({
@@ -90,25 +71,12 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         time: new Date().toISOString(),
         event,
       });
-      settle();
     }
   }
 
   return {
-    invoke(subscription, event) {
-      if (stopped) return;
-      outstanding += 1;
-      later(() => attempt(subscription, event, 1), 0);
-    },
-    idle() {
-      return outstanding === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve));
-    },
-    stop() {
-      stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      outstanding = 0;
-      wake();
-    },
+    invoke: (subscription, event) => void queue(subscription, event, 1, 0),
+    idle: () => scheduler.idle(),
+    stop: () => scheduler.stop(),
   };
 }

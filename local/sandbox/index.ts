@@ -4,7 +4,7 @@ import { resolveOptions, type SandboxOptions } from "./config.ts";
 import { Faults } from "./faults.ts";
 import { Ids } from "./ids.ts";
 import { ChatOperations } from "./operations.ts";
-import { Scheduler } from "./scheduler.ts";
+import { Scheduler } from "../scheduler.ts";
 import { createApiServer } from "./server.ts";
 import { LATEST_WEBHOOK_VERSION, Subscriptions } from "./subscriptions.ts";
 import { type SandboxTruth, TruthLog } from "./truth.ts";

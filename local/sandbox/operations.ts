@@ -20,7 +20,7 @@ import {
 import type { ResolvedOptions } from "./config.ts";
 import type { EventFate, Faults } from "./faults.ts";
 import type { Ids } from "./ids.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "../scheduler.ts";
 import type { Reply } from "./server.ts";
 import type { EventRecord, OperationKind, OperationRecord, Outcome, TruthLog } from "./truth.ts";
 import type { Deliveries } from "./webhooks.ts";

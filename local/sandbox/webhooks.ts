@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import type { ResolvedOptions } from "./config.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "../scheduler.ts";
 import type { AttemptResult, EventRecord, TruthLog } from "./truth.ts";
 
 /** Where one event goes: a webhook subscription or a configured target. */
