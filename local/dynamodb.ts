@@ -16,8 +16,8 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-export async function startDynamoDbLocal(options: { port?: number } = {}): Promise<DynamoDbLocal> {
-  const port = options.port ?? (await freePort());
+export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
+  const port = await freePort();
   // sharedDb: one database whatever the credentials and region, so every client here sees the same tables.
   const jvm = spawn({ port, sharedDb: true, stdio: "pipe" });
   jvm.stdout?.resume();

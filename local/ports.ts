@@ -1,17 +1,12 @@
-import { createServer } from "node:net";
+import { createServer } from "node:http";
+import { close, listen } from "./http.ts";
 
 /** A port nothing listens on right now, for servers that cannot pick their own (the DynamoDB Local JVM). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  const url = await listen(server, 0);
+  await close(server);
+  return Number(new URL(url).port);
 }
 
 /** A port from the environment, or the contract's default. */
