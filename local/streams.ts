@@ -20,11 +20,12 @@ export interface StreamOptions {
   client: DynamoDBClient;
   tableName: string;
   deliver: (event: DynamoDBStreamEvent) => Promise<void>;
-  /** Attempts of a failing batch before it is given up (Lambda's `maximumRetryAttempts` + 1). */
-  attempts?: number;
-  pollMs?: number;
   log?: (line: string) => void;
 }
+
+/** Attempts of a failing batch before it is given up (Lambda's `maximumRetryAttempts` + 1). */
+const ATTEMPTS = 3;
+const POLL_MS = 25;
 
 export interface StreamPoller {
   stop(): Promise<void>;
@@ -41,8 +42,6 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
-  const pollMs = options.pollMs ?? 25;
-  const attempts = options.attempts ?? 3;
   const log = options.log ?? (() => {});
   let stopped = false;
   /** Completed passes over every shard that found nothing new; `drained` waits for the next one. */
@@ -85,12 +84,12 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
   };
 
   const deliver = async (event: DynamoDBStreamEvent) => {
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
         await options.deliver(event);
         return;
       } catch (error) {
-        if (attempt === attempts) log(`stream batch of ${event.Records.length} given up: ${String(error)}`);
+        if (attempt === ATTEMPTS) log(`stream batch of ${event.Records.length} given up: ${String(error)}`);
         else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }
@@ -130,7 +129,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
         }
         if (!any) {
           emptyPasses++;
-          await new Promise((resolve) => setTimeout(resolve, pollMs));
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         }
       } catch (error) {
         if (stopped) break;
@@ -144,7 +143,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
     async drained() {
       // A pass that started after this call and found nothing has seen every earlier change.
       const target = emptyPasses + 2;
-      while (!stopped && emptyPasses < target) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      while (!stopped && emptyPasses < target) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     },
     async stop() {
       stopped = true;
