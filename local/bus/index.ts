@@ -19,8 +19,6 @@ export { functionSubscriptions } from "./subscriptions.ts";
 export interface LocalBusOptions {
   /** 0 picks a free port. Default 0. */
   port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
   /** The name (or the end of the ARN) entries may give as EventBusName besides `default`. Default `default`. */
   busName?: string;
   subscriptions: readonly Subscription[];
@@ -66,9 +64,8 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
   });
 
   const server = createBusServer({
-    defaultRegion: "us-east-1",
     operations: {
-      "AWSEvents.PutEvents": (input, { region }) => {
+      "AWSEvents.PutEvents": (input, region) => {
         const { response, accepted } = putEvents(input, { busName, region, account: LOCAL_ACCOUNT, now: new Date() });
         for (const event of accepted) {
           events.push(event);
@@ -99,7 +96,7 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
       "/dead-letters": () => deadLetters,
     },
   });
-  const url = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  const url = await listen(server, options.port ?? 0);
 
   return {
     url,

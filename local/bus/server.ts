@@ -7,17 +7,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AwsError } from "./put-events.ts";
 import { readBody } from "../http.ts";
 
-export interface RequestContext {
-  /** The region the client signed for, so events carry the region the caller believes it is in. */
-  region: string;
-}
-
 export interface BusRoutes {
-  /** By full X-Amz-Target, e.g. `AWSEvents.PutEvents`. */
-  operations: Record<string, (input: unknown, context: RequestContext) => unknown>;
+  /**
+   * By full X-Amz-Target, e.g. `AWSEvents.PutEvents`; `region` is the one the client signed for (else us-east-1), so
+   * events carry the region the caller believes it is in.
+   */
+  operations: Record<string, (input: unknown, region: string) => unknown>;
   /** GET path → JSON body. */
   views: Record<string, () => unknown>;
-  defaultRegion: string;
 }
 
 const AWS_JSON = "application/x-amz-json-1.1";
@@ -71,7 +68,7 @@ async function handle(routes: BusRoutes, request: IncomingMessage, response: Ser
     return sendAwsError(response, new AwsError("SerializationException", "Request body is not valid JSON."));
   }
   try {
-    send(response, 200, AWS_JSON, operation(input, { region: signedRegion(request) ?? routes.defaultRegion }));
+    send(response, 200, AWS_JSON, operation(input, signedRegion(request) ?? "us-east-1"));
   } catch (error) {
     if (error instanceof AwsError) return sendAwsError(response, error);
     throw error;
