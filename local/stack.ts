@@ -7,9 +7,10 @@
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { functions, type FunctionDefinition } from "../src/definitions/functions.ts";
+import { requestPattern } from "../src/definitions/events.ts";
+import { functions, type FunctionDefinition, type FunctionName } from "../src/definitions/functions.ts";
 import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
-import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
+import { startLocalBus, type BusEvent, type LocalBus, type Subscription } from "./bus/index.ts";
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapter.ts";
 import { close, listen } from "./http.ts";
@@ -193,6 +194,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/**
+ * The bus's subscribers are the functions `stacks/` subscribes, under the same patterns (`requestPattern`), so a route
+ * that works here is the route deployed; `invoke` runs the named function's handler.
+ */
+export function functionSubscriptions(
+  invoke: (functionName: FunctionName, event: BusEvent) => Promise<void>,
+): Subscription[] {
+  return functions.flatMap((definition) =>
+    "subscribesTo" in definition
+      ? [
+          {
+            name: definition.name,
+            pattern: requestPattern(definition.subscribesTo),
+            deliver: (event: BusEvent) => invoke(definition.name, event),
+          },
+        ]
+      : [],
+  );
 }
 
 async function importHandler(definition: FunctionDefinition): Promise<Handler> {

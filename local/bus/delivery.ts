@@ -3,12 +3,14 @@
  * a failed invocation is retried a fixed number of times, and then the event goes to the dead-letter queue.
  */
 import { Scheduler } from "../scheduler.ts";
+import type { EventPattern } from "./pattern.ts";
 import type { BusEvent } from "./put-events.ts";
 
-/** Where an invocation goes: EventBridge's rule target, here a function mounted in-process. */
-export interface Target {
+/** EventBridge's rule and its target, here a function mounted in-process. */
+export interface Subscription {
   /** The subscribing function's name, reported with its dead letters. */
   name: string;
+  pattern: EventPattern;
   deliver: (event: BusEvent) => Promise<void>;
 }
 
@@ -32,7 +34,7 @@ export interface DeliveryOptions {
 
 export interface Delivery {
   /** Queues one invocation; it starts on a later turn of the event loop, never inside the caller. */
-  invoke(subscription: Target, event: BusEvent): void;
+  invoke(subscription: Subscription, event: BusEvent): void;
   /** Resolves once no invocation is running or waiting for a retry. */
   idle(): Promise<void>;
   /** Cancels waiting retries; invocations already running finish, but their outcome is dropped. */
@@ -43,10 +45,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const { maximumRetryAttempts, retryDelaysMs, onDeadLetter, log } = options;
   const scheduler = new Scheduler();
   // An invocation counts as pending from when it is queued until it is delivered or dead-lettered.
-  const queue = (subscription: Target, event: BusEvent, attemptNumber: number, delayMs: number) =>
+  const queue = (subscription: Subscription, event: BusEvent, attemptNumber: number, delayMs: number) =>
     scheduler.after(delayMs, () => scheduler.track(attempt(subscription, event, attemptNumber)));
 
-  async function attempt(subscription: Target, event: BusEvent, attemptNumber: number): Promise<void> {
+  async function attempt(subscription: Subscription, event: BusEvent, attemptNumber: number): Promise<void> {
     let failure: string | undefined;
     try {
       // Every invocation deserializes its own payload, so a handler that mutates it cannot affect a sibling or a retry.

@@ -5,16 +5,14 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
-import { createDelivery, type DeadLetter } from "./delivery.ts";
+import { createDelivery, type DeadLetter, type Subscription } from "./delivery.ts";
 import { matchesPattern, patternProblem } from "./pattern.ts";
 import { AwsError, putEvents, type BusEvent } from "./put-events.ts";
 import { close, listen } from "../http.ts";
 import { createBusServer } from "./server.ts";
-import type { Subscription } from "./subscriptions.ts";
 
-export type { DeadLetter } from "./delivery.ts";
+export type { DeadLetter, Subscription } from "./delivery.ts";
 export type { BusEvent } from "./put-events.ts";
-export { functionSubscriptions } from "./subscriptions.ts";
 
 export interface LocalBusOptions {
   /** 0 picks a free port. Default 0. */
