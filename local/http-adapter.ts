@@ -24,21 +24,12 @@ const TEXT_CONTENT = /^(application\/(json|.*\+json|x-www-form-urlencoded|xml)|t
 
 interface CompiledRoute extends MountedRoute {
   pattern: RegExp;
-  names: string[];
 }
 
+/** `/v3/chats/{chatId}` matches `/v3/chats/` and then anything but a slash, captured as `chatId`. */
 function compile(mounted: MountedRoute): CompiledRoute {
-  const names: string[] = [];
-  const source = mounted.route.path
-    .split("/")
-    .map((segment) => {
-      const name = /^\{(\w+)\}$/.exec(segment)?.[1];
-      if (name === undefined) return segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
-      names.push(name);
-      return "([^/]+)";
-    })
-    .join("/");
-  return { ...mounted, pattern: new RegExp(`^${source}$`), names };
+  const source = mounted.route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, "(?<$1>[^/]+)");
+  return { ...mounted, pattern: new RegExp(`^${source}$`) };
 }
 
 /**
@@ -75,7 +66,9 @@ async function serve(
     const match = candidate.pattern.exec(url.pathname);
     if (!match) return false;
     try {
-      params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
+      params = Object.fromEntries(
+        Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
+      );
     } catch {
       malformed = true;
     }
