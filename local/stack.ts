@@ -7,6 +7,7 @@
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { readWebhookSecrets } from "../src/config.ts";
 import { requestPattern } from "../src/definitions/events.ts";
 import { functions, type FunctionDefinition, type FunctionName } from "../src/definitions/functions.ts";
 import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
@@ -89,12 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookSecret = options.webhookSecret ?? LOCAL_WEBHOOK_SECRET;
     // During a rotation the secret is a comma-separated list ("old,new"): the handler accepts each of them, and the
     // sandbox, like Linq, signs with one, the newest (the last).
-    const signingSecret =
-      webhookSecret
-        .split(",")
-        .map((secret) => secret.trim())
-        .filter((secret) => secret.length > 0)
-        .at(-1) ?? webhookSecret;
+    const signingSecret = readWebhookSecrets({ LINQ_WEBHOOK_SECRET: webhookSecret }).secrets.at(-1)!;
 
     // The API server listens before the sandbox starts, so the sandbox's first webhook finds it.
     const { server: api, mount } = createHttpAdapter(log);
