@@ -21,11 +21,6 @@ export function legacySignature(secret: string, timestampSeconds: number, body: 
   return createHmac("sha256", secret).update(`${timestampSeconds}.${body}`).digest("hex");
 }
 
-/**
- * Sends events the way Linq (Svix) does: signed, at least once, retried with backoff on 5xx, 429 and network errors,
- * never retried on another 4xx, one webhook-id across retries. Applies the drop, duplicate and reorder faults that
- * were drawn for each event.
- */
 export interface DeliveryDeps {
   readonly scheduler: Scheduler;
   readonly truth: TruthLog;
@@ -35,6 +30,11 @@ export interface DeliveryDeps {
   readonly destinations: (event: EventRecord) => Destination[];
 }
 
+/**
+ * Sends events the way Linq (Svix) does: signed, at least once, retried with backoff on 5xx, 429 and network errors,
+ * never retried on another 4xx, one webhook-id across retries. Applies the drop, duplicate and reorder faults that
+ * were drawn for each event.
+ */
 export class Deliveries {
   readonly #deps: DeliveryDeps;
   readonly #held = new Map<string, { events: EventRecord[]; cancel: () => void }>();
