@@ -37,7 +37,7 @@ export interface LocalBusOptions {
   /** The name (or the end of the ARN) entries may give as EventBusName besides `default`. Default `default`. */
   busName?: string;
   subscriptions: readonly Subscription[];
-  /** Waits before each retry, the last repeating; short by default so a failure shows in seconds, not Lambda's minutes. */
+  /** Waits before each retry, the last repeating; short, so a failure shows in seconds, not Lambda's minutes. */
   retryDelaysMs?: readonly number[];
   log?: (line: string) => void;
 }
