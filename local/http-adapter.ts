@@ -59,28 +59,20 @@ async function serve(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", "http://local");
   const method = request.method ?? "GET";
-  let params: Record<string, string> | undefined;
-  let malformed = false;
-  const route = routes.find((candidate) => {
-    if (candidate.route.method !== method) return false;
-    const match = candidate.pattern.exec(url.pathname);
-    if (!match) return false;
-    try {
-      params = Object.fromEntries(
-        Object.entries(match.groups ?? {}).map(([name, value]) => [name, decodeURIComponent(value)]),
-      );
-    } catch {
-      malformed = true;
-    }
-    return true;
-  });
-  // API Gateway's own answer to a path it cannot decode, before any function runs.
-  if (malformed) return writeJson(response, 400, { message: "Bad Request" });
+  const route = routes.find((candidate) => candidate.route.method === method && candidate.pattern.test(url.pathname));
+  let params: Record<string, string>;
+  try {
+    const encoded = route?.pattern.exec(url.pathname)?.groups ?? {};
+    params = Object.fromEntries(Object.entries(encoded).map(([name, value]) => [name, decodeURIComponent(value)]));
+  } catch {
+    // API Gateway's own answer to a path it cannot decode, before any function runs.
+    return writeJson(response, 400, { message: "Bad Request" });
+  }
   const body = await readBody(request, MAX_PAYLOAD_BYTES);
   if (body === undefined) return writeJson(response, 413, { message: "Request Entity Too Large" });
   if (route === undefined) return writeJson(response, 404, { message: "Not Found" });
 
-  const event = toEvent(request, url, route, params ?? {}, body);
+  const event = toEvent(request, url, route, params, body);
   const started = Date.now();
   const result = await route.handler(event, lambdaContext(route.functionName, route.timeoutSeconds));
   const structured = typeof result === "object" && result !== null && "statusCode" in result;
