@@ -137,23 +137,21 @@ export interface SandboxTruth {
   readonly humanChanges: readonly JudgedOperation[];
 }
 
+/** Appends `record` to `records`, numbered from 1 in order. */
+function numbered<T extends { readonly seq: number }>(records: T[], record: Omit<T, "seq">): T {
+  const entry = { seq: records.length + 1, ...record } as T;
+  records.push(entry);
+  return entry;
+}
+
 export class TruthLog {
   readonly calls: CallRecord[] = [];
   readonly operations: OperationRecord[] = [];
   readonly events: EventRecord[] = [];
   readonly deliveries: DeliveryRecord[] = [];
 
-  call(record: Omit<CallRecord, "seq">): CallRecord {
-    const call = { seq: this.calls.length + 1, ...record };
-    this.calls.push(call);
-    return call;
-  }
-
-  operation(record: Omit<OperationRecord, "seq">): OperationRecord {
-    const operation = { seq: this.operations.length + 1, ...record };
-    this.operations.push(operation);
-    return operation;
-  }
+  call = (record: Omit<CallRecord, "seq">): CallRecord => numbered(this.calls, record);
+  operation = (record: Omit<OperationRecord, "seq">): OperationRecord => numbered(this.operations, record);
 
   /** A copy of everything, with each operation judged against the events and deliveries it led to. */
   snapshot(seed: number, chats: readonly Chat[], subscriptions: readonly WebhookSubscription[]): SandboxTruth {
