@@ -70,10 +70,7 @@ export function putEvents(input: unknown, context: PutEventsContext): PutEventsO
   };
 }
 
-interface EntryError {
-  ErrorCode: string;
-  ErrorMessage: string;
-}
+type EntryError = Required<Pick<PutEventsResultEntry, "ErrorCode" | "ErrorMessage">>;
 
 function toEvent(entry: Record<string, unknown>, context: PutEventsContext): BusEvent | EntryError {
   const { Source, DetailType, Detail, EventBusName, Time, Resources } = entry;
