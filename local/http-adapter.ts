@@ -6,15 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
-import type { HttpRoute } from "../src/definitions/functions.ts";
+import type { FunctionDefinition, HttpRoute } from "../src/definitions/functions.ts";
 import { readBody } from "./http.ts";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-export interface MountedRoute {
-  route: HttpRoute;
-  functionName: string;
-  timeoutSeconds: number;
+/** A function with an HTTP route, as `src/definitions/functions.ts` defines it, and its handler. */
+export interface MountedRoute extends Pick<FunctionDefinition, "name" | "timeout"> {
+  http: HttpRoute;
   handler: HttpHandler;
 }
 
@@ -28,7 +27,7 @@ interface CompiledRoute extends MountedRoute {
 
 /** `/v3/chats/{chatId}` matches `/v3/chats/` and then anything but a slash, captured as `chatId`. */
 function compile(mounted: MountedRoute): CompiledRoute {
-  const source = mounted.route.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, "(?<$1>[^/]+)");
+  const source = mounted.http.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, "(?<$1>[^/]+)");
   return { ...mounted, pattern: new RegExp(`^${source}$`) };
 }
 
@@ -59,7 +58,7 @@ async function serve(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", "http://local");
   const method = request.method ?? "GET";
-  const route = routes.find((candidate) => candidate.route.method === method && candidate.pattern.test(url.pathname));
+  const route = routes.find((candidate) => candidate.http.method === method && candidate.pattern.test(url.pathname));
   let params: Record<string, string>;
   try {
     const encoded = route?.pattern.exec(url.pathname)?.groups ?? {};
@@ -74,10 +73,10 @@ async function serve(
 
   const event = toEvent(request, url, route, params, body);
   const started = Date.now();
-  const result = await route.handler(event, lambdaContext(route.functionName, route.timeoutSeconds));
+  const result = await route.handler(event, lambdaContext(route.name, route.timeout));
   const structured = typeof result === "object" && result !== null && "statusCode" in result;
   const statusCode = structured ? (result.statusCode ?? 200) : 200;
-  log(`${method} ${url.pathname} -> ${statusCode} (${route.functionName}, ${Date.now() - started} ms)`);
+  log(`${method} ${url.pathname} -> ${statusCode} (${route.name}, ${Date.now() - started} ms)`);
   if (!structured) return writeJson(response, 200, result);
   const headers = { ...(result.headers ?? {}) } as Record<string, string | number | boolean>;
   const payload =
@@ -102,7 +101,7 @@ function toEvent(
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const isText = body.length === 0 || TEXT_CONTENT.test(headers["content-type"] ?? "");
   const now = new Date();
-  const routeKey = `${route.route.method} ${route.route.path}`;
+  const routeKey = `${route.http.method} ${route.http.path}`;
   return {
     version: "2.0",
     routeKey,

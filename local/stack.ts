@@ -147,14 +147,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const definition of functions as readonly FunctionDefinition[]) {
       const handler = await importHandler(definition);
       handlers.set(definition.name, { handler, timeout: definition.timeout });
-      if (definition.http !== undefined) {
-        mount({
-          route: definition.http,
-          functionName: definition.name,
-          timeoutSeconds: definition.timeout,
-          handler: handler as HttpHandler,
-        });
-      }
+      if (definition.http !== undefined)
+        mount({ ...definition, http: definition.http, handler: handler as HttpHandler });
       if (definition.streamOf !== "operations") continue;
       const stream = await pollStream({
         endpoint: dynamodbEndpoint,
