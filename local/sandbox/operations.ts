@@ -68,12 +68,7 @@ interface Pending {
   readonly chat: Chat;
   readonly operationSeq: number;
   readonly outcome: Outcome;
-  readonly ticket: {
-    readonly eventId: string;
-    readonly webhookId: string;
-    readonly traceId: string;
-    readonly fate: EventFate;
-  };
+  readonly ticket: Pick<EventRecord, "eventId" | "webhookId" | "traceId"> & { readonly fate: EventFate };
 }
 
 export interface OperationDeps {

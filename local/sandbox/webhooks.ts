@@ -1,13 +1,11 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import type { ResolvedOptions } from "./config.ts";
+import type { ResolvedOptions, WebhookTarget } from "./config.ts";
 import type { Scheduler } from "../scheduler.ts";
 import type { AttemptResult, EventRecord, TruthLog } from "./truth.ts";
 
 /** Where one event goes: a webhook subscription or a configured target. */
-export interface Destination {
-  readonly url: string;
-  readonly secret: string;
+export interface Destination extends WebhookTarget {
   readonly subscriptionId: string | undefined;
   readonly webhookVersion: string;
 }
