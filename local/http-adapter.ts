@@ -6,15 +6,14 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
-import type { HttpRoute } from "../src/definitions/functions.ts";
+import type { FunctionDefinition, HttpRoute } from "../src/definitions/functions.ts";
 import { readBody } from "./http.ts";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-export interface MountedRoute {
-  route: HttpRoute;
-  functionName: string;
-  timeoutSeconds: number;
+/** A function with an HTTP route, as `src/definitions/functions.ts` defines it, and its handler. */
+export interface MountedRoute extends Pick<FunctionDefinition, "name" | "timeout"> {
+  http: HttpRoute;
   handler: HttpHandler;
 }
 
@@ -24,21 +23,12 @@ const TEXT_CONTENT = /^(application\/(json|.*\+json|x-www-form-urlencoded|xml)|t
 
 interface CompiledRoute extends MountedRoute {
   pattern: RegExp;
-  names: string[];
 }
 
+/** `/v3/chats/{chatId}` matches `/v3/chats/` and then anything but a slash, captured as `chatId`. */
 function compile(mounted: MountedRoute): CompiledRoute {
-  const names: string[] = [];
-  const source = mounted.route.path
-    .split("/")
-    .map((segment) => {
-      const name = /^\{(\w+)\}$/.exec(segment)?.[1];
-      if (name === undefined) return segment.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
-      names.push(name);
-      return "([^/]+)";
-    })
-    .join("/");
-  return { ...mounted, pattern: new RegExp(`^${source}$`), names };
+  const source = mounted.http.path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, "(?<$1>[^/]+)");
+  return { ...mounted, pattern: new RegExp(`^${source}$`) };
 }
 
 /**
@@ -68,31 +58,25 @@ async function serve(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", "http://local");
   const method = request.method ?? "GET";
-  let params: Record<string, string> | undefined;
-  let malformed = false;
-  const route = routes.find((candidate) => {
-    if (candidate.route.method !== method) return false;
-    const match = candidate.pattern.exec(url.pathname);
-    if (!match) return false;
-    try {
-      params = Object.fromEntries(candidate.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? "")]));
-    } catch {
-      malformed = true;
-    }
-    return true;
-  });
-  // API Gateway's own answer to a path it cannot decode, before any function runs.
-  if (malformed) return writeJson(response, 400, { message: "Bad Request" });
+  const route = routes.find((candidate) => candidate.http.method === method && candidate.pattern.test(url.pathname));
+  let params: Record<string, string>;
+  try {
+    const encoded = route?.pattern.exec(url.pathname)?.groups ?? {};
+    params = Object.fromEntries(Object.entries(encoded).map(([name, value]) => [name, decodeURIComponent(value)]));
+  } catch {
+    // API Gateway's own answer to a path it cannot decode, before any function runs.
+    return writeJson(response, 400, { message: "Bad Request" });
+  }
   const body = await readBody(request, MAX_PAYLOAD_BYTES);
   if (body === undefined) return writeJson(response, 413, { message: "Request Entity Too Large" });
   if (route === undefined) return writeJson(response, 404, { message: "Not Found" });
 
-  const event = toEvent(request, url, route, params ?? {}, body);
+  const event = toEvent(request, url, route, params, body);
   const started = Date.now();
-  const result = await route.handler(event, lambdaContext(route.functionName, route.timeoutSeconds));
+  const result = await route.handler(event, lambdaContext(route.name, route.timeout));
   const structured = typeof result === "object" && result !== null && "statusCode" in result;
   const statusCode = structured ? (result.statusCode ?? 200) : 200;
-  log(`${method} ${url.pathname} -> ${statusCode} (${route.functionName}, ${Date.now() - started} ms)`);
+  log(`${method} ${url.pathname} -> ${statusCode} (${route.name}, ${Date.now() - started} ms)`);
   if (!structured) return writeJson(response, 200, result);
   const headers = { ...(result.headers ?? {}) } as Record<string, string | number | boolean>;
   const payload =
@@ -117,7 +101,7 @@ function toEvent(
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const isText = body.length === 0 || TEXT_CONTENT.test(headers["content-type"] ?? "");
   const now = new Date();
-  const routeKey = `${route.route.method} ${route.route.path}`;
+  const routeKey = `${route.http.method} ${route.http.path}`;
   return {
     version: "2.0",
     routeKey,

@@ -7,10 +7,11 @@
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { EventBridgeEvent } from "aws-lambda";
-import { functions, type FunctionDefinition } from "../src/definitions/functions.ts";
+import { readWebhookSecrets } from "../src/config.ts";
+import { requestPattern } from "../src/definitions/events.ts";
+import { functions, type FunctionDefinition, type FunctionName } from "../src/definitions/functions.ts";
 import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
-import { functionSubscriptions, startLocalBus, type LocalBus } from "./bus/index.ts";
+import { startLocalBus, type BusEvent, type LocalBus, type Subscription } from "./bus/index.ts";
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapter.ts";
 import { close, listen } from "./http.ts";
@@ -89,12 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookSecret = options.webhookSecret ?? LOCAL_WEBHOOK_SECRET;
     // During a rotation the secret is a comma-separated list ("old,new"): the handler accepts each of them, and the
     // sandbox, like Linq, signs with one, the newest (the last).
-    const signingSecret =
-      webhookSecret
-        .split(",")
-        .map((secret) => secret.trim())
-        .filter((secret) => secret.length > 0)
-        .at(-1) ?? webhookSecret;
+    const signingSecret = readWebhookSecrets({ LINQ_WEBHOOK_SECRET: webhookSecret }).secrets.at(-1)!;
 
     // The API server listens before the sandbox starts, so the sandbox's first webhook finds it.
     const { server: api, mount } = createHttpAdapter(log);
@@ -112,16 +108,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(() => sandbox!.stop());
     }
 
-    const handlers = new Map<string, Handler>();
+    const handlers = new Map<string, { handler: Handler; timeout: number }>();
     const invoke = (name: string, event: unknown) => {
-      const definition = (functions as readonly FunctionDefinition[]).find((f) => f.name === name)!;
-      return handlers.get(name)!(event, lambdaContext(name, definition.timeout));
+      const { handler, timeout } = handlers.get(name)!;
+      return handler(event, lambdaContext(name, timeout));
     };
     const bus = await startLocalBus({
       port: options.busPort,
       busName: LOCAL_BUS_NAME,
       subscriptions: functionSubscriptions(async (name, event) => {
-        await invoke(name, event as EventBridgeEvent<string, unknown>);
+        await invoke(name, event);
       }),
       ...(options.busRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.busRetryDelaysMs }),
       log: (line) => log(`bus: ${line}`),
@@ -147,21 +143,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options.reconcilerEnv,
     });
 
-    for (const definition of functions as readonly FunctionDefinition[]) {
-      const handler = await importHandler(definition);
-      handlers.set(definition.name, handler);
-      if (definition.http !== undefined) {
-        mount({
-          route: definition.http,
-          functionName: definition.name,
-          timeoutSeconds: definition.timeout,
-          handler: handler as HttpHandler,
-        });
-      }
-    }
-
     const streams: StreamPoller[] = [];
     for (const definition of functions as readonly FunctionDefinition[]) {
+      const handler = await importHandler(definition);
+      handlers.set(definition.name, { handler, timeout: definition.timeout });
+      if (definition.http !== undefined)
+        mount({ ...definition, http: definition.http, handler: handler as HttpHandler });
       if (definition.streamOf !== "operations") continue;
       const stream = await pollStream({
         endpoint: dynamodbEndpoint,
@@ -197,6 +184,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+}
+
+/**
+ * The bus's subscribers are the functions `stacks/` subscribes, under the same patterns (`requestPattern`), so a route
+ * that works here is the route deployed; `invoke` runs the named function's handler.
+ */
+export function functionSubscriptions(
+  invoke: (functionName: FunctionName, event: BusEvent) => Promise<void>,
+): Subscription[] {
+  return functions.flatMap((definition) =>
+    "subscribesTo" in definition
+      ? [
+          {
+            name: definition.name,
+            pattern: requestPattern(definition.subscribesTo),
+            deliver: (event: BusEvent) => invoke(definition.name, event),
+          },
+        ]
+      : [],
+  );
 }
 
 async function importHandler(definition: FunctionDefinition): Promise<Handler> {

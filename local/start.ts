@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole service on this machine, no AWS account needed. See the README's "Local run".
  */
-import { portFromEnv } from "./ports.ts";
+import { portFromEnv } from "./http.ts";
 import { SandboxConfigError, sandboxOptionsFromEnv } from "./sandbox/index.ts";
 import { DEFAULT_API_TOKEN, startLocalStack } from "./stack.ts";
 

@@ -20,11 +20,12 @@ export interface StreamOptions {
   client: DynamoDBClient;
   tableName: string;
   deliver: (event: DynamoDBStreamEvent) => Promise<void>;
-  /** Attempts of a failing batch before it is given up (Lambda's `maximumRetryAttempts` + 1). */
-  attempts?: number;
-  pollMs?: number;
   log?: (line: string) => void;
 }
+
+/** Attempts of a failing batch before it is given up (Lambda's `maximumRetryAttempts` + 1). */
+const ATTEMPTS = 3;
+const POLL_MS = 25;
 
 export interface StreamPoller {
   stop(): Promise<void>;
@@ -41,8 +42,6 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
     region: LOCAL_REGION,
     credentials: LOCAL_CREDENTIALS,
   });
-  const pollMs = options.pollMs ?? 25;
-  const attempts = options.attempts ?? 3;
   const log = options.log ?? (() => {});
   let stopped = false;
   /** Completed passes over every shard that found nothing new; `drained` waits for the next one. */
@@ -53,10 +52,10 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
   const lastRead = new Map<string, string>();
 
   /**
-   * DynamoDB Local numbers stream records across all its tables, so a write to another table leaves a gap an iterator
-   * reports as trimmed data. Picking up after the last record read (or from the start, when none was) loses nothing.
+   * Opens a shard after the last record read from it, or at its start. DynamoDB Local numbers stream records across all
+   * its tables, so a write to another table leaves a gap an iterator reports as trimmed data; reopening loses nothing.
    */
-  const reopen = async (shardId: string) => {
+  const open = async (shardId: string) => {
     const last = lastRead.get(shardId);
     const { ShardIterator } = await streams.send(
       new GetShardIteratorCommand({
@@ -80,20 +79,17 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
       if (shard.ParentShardId !== undefined && !done.has(shard.ParentShardId) && iterators.has(shard.ParentShardId)) {
         continue;
       }
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ShardIteratorType: "TRIM_HORIZON" }),
-      );
-      if (ShardIterator !== undefined) iterators.set(id, ShardIterator);
+      await open(id);
     }
   };
 
   const deliver = async (event: DynamoDBStreamEvent) => {
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
         await options.deliver(event);
         return;
       } catch (error) {
-        if (attempt === attempts) log(`stream batch of ${event.Records.length} given up: ${String(error)}`);
+        if (attempt === ATTEMPTS) log(`stream batch of ${event.Records.length} given up: ${String(error)}`);
         else await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
       }
     }
@@ -116,7 +112,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
           } catch (error) {
             if (!(error instanceof TrimmedDataAccessException || error instanceof ExpiredIteratorException))
               throw error;
-            await reopen(shardId);
+            await open(shardId);
             any = true;
             continue;
           }
@@ -133,7 +129,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
         }
         if (!any) {
           emptyPasses++;
-          await new Promise((resolve) => setTimeout(resolve, pollMs));
+          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         }
       } catch (error) {
         if (stopped) break;
@@ -147,7 +143,7 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
     async drained() {
       // A pass that started after this call and found nothing has seen every earlier change.
       const target = emptyPasses + 2;
-      while (!stopped && emptyPasses < target) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      while (!stopped && emptyPasses < target) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     },
     async stop() {
       stopped = true;

@@ -5,29 +5,39 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
-import { createDelivery, type DeadLetter } from "./delivery.ts";
-import { matchesPattern, patternProblem } from "./pattern.ts";
+import { Scheduler } from "../scheduler.ts";
+import { matchesPattern, patternProblem, type EventPattern } from "./pattern.ts";
 import { AwsError, putEvents, type BusEvent } from "./put-events.ts";
 import { close, listen } from "../http.ts";
 import { createBusServer } from "./server.ts";
-import type { Subscription } from "./subscriptions.ts";
 
-export type { DeadLetter } from "./delivery.ts";
-export type { EventPattern } from "./pattern.ts";
 export type { BusEvent } from "./put-events.ts";
-export type { Subscription } from "./subscriptions.ts";
-export { matchesPattern } from "./pattern.ts";
-export { functionSubscriptions } from "./subscriptions.ts";
+
+/** EventBridge's rule and its target, here a function mounted in-process. */
+export interface Subscription {
+  /** The subscribing function's name, reported with its dead letters. */
+  name: string;
+  pattern: EventPattern;
+  deliver: (event: BusEvent) => Promise<void>;
+}
+
+export interface DeadLetter {
+  subscription: string;
+  /** The last failure's message. */
+  reason: string;
+  attempts: number;
+  /** When it was given up on. */
+  time: string;
+  event: BusEvent;
+}
 
 export interface LocalBusOptions {
   /** 0 picks a free port. Default 0. */
   port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
   /** The name (or the end of the ARN) entries may give as EventBusName besides `default`. Default `default`. */
   busName?: string;
   subscriptions: readonly Subscription[];
-  /** Waits before each retry; short by default so a local failure shows up in seconds, not Lambda's minutes. */
+  /** Waits before each retry, the last repeating; short, so a failure shows in seconds, not Lambda's minutes. */
   retryDelaysMs?: readonly number[];
   log?: (line: string) => void;
 }
@@ -45,7 +55,7 @@ export interface LocalBus {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_RETRY_DELAYS_MS = [200, 1000] as const;
+const DEFAULT_RETRY_DELAYS_MS = [200, 1000] as const;
 /** EventBridge's placeholder account for events that never saw AWS. */
 const LOCAL_ACCOUNT = "000000000000";
 
@@ -61,24 +71,53 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
 
   const events: BusEvent[] = [];
   const deadLetters: DeadLetter[] = [];
-  const delivery = createDelivery({
-    maximumRetryAttempts: REQUEST_DELIVERY.maximumRetryAttempts,
-    retryDelaysMs: options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
-    onDeadLetter: (letter) => deadLetters.push(letter),
-    log,
-  });
+  const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+
+  // Lambda's asynchronous invocation, which is how EventBridge hands an event to a function: the caller never waits, a
+  // failed invocation is retried a fixed number of times, then dead-lettered. It counts as pending from when it is
+  // queued until it is delivered or dead-lettered; stop cancels waiting retries and drops the outcome of running ones.
+  const scheduler = new Scheduler();
+  const invoke = (subscription: Subscription, event: BusEvent, attemptNumber = 1, delayMs = 0) =>
+    scheduler.after(delayMs, () => scheduler.track(attempt(subscription, event, attemptNumber)));
+
+  async function attempt(subscription: Subscription, event: BusEvent, attemptNumber: number): Promise<void> {
+    let failure: string | undefined;
+    try {
+      // Every invocation deserializes its own payload, so a handler that mutates it cannot affect a sibling or a retry.
+      await subscription.deliver(structuredClone(event));
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+    }
+    if (scheduler.stopped) return;
+    const label = `${event["detail-type"]} ${event.id} -> ${subscription.name}`;
+    if (failure === undefined) {
+      if (attemptNumber > 1) log(`${label}: delivered on attempt ${attemptNumber}`);
+    } else if (attemptNumber <= REQUEST_DELIVERY.maximumRetryAttempts) {
+      const delayMs = retryDelaysMs[Math.min(attemptNumber, retryDelaysMs.length) - 1] ?? 0;
+      log(`${label}: attempt ${attemptNumber} failed (${failure}), retrying in ${delayMs} ms`);
+      invoke(subscription, event, attemptNumber + 1, delayMs);
+    } else {
+      log(`${label}: attempt ${attemptNumber} failed (${failure}), dead-lettered`);
+      deadLetters.push({
+        subscription: subscription.name,
+        reason: failure,
+        attempts: attemptNumber,
+        time: new Date().toISOString(),
+        event,
+      });
+    }
+  }
 
   const server = createBusServer({
-    defaultRegion: "us-east-1",
     operations: {
-      "AWSEvents.PutEvents": (input, { region }) => {
+      "AWSEvents.PutEvents": (input, region) => {
         const { response, accepted } = putEvents(input, { busName, region, account: LOCAL_ACCOUNT, now: new Date() });
         for (const event of accepted) {
           events.push(event);
           const targets = subscriptions.filter((subscription) => matchesPattern(subscription.pattern, event));
           const names = targets.map((target) => target.name).join(", ") || "no subscriber";
           log(`${event["detail-type"]} ${event.id} from ${event.source} -> ${names}`);
-          for (const target of targets) delivery.invoke(target, event);
+          for (const target of targets) invoke(target, event);
         }
         return response;
       },
@@ -102,15 +141,15 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
       "/dead-letters": () => deadLetters,
     },
   });
-  const url = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  const url = await listen(server, options.port ?? 0);
 
   return {
     url,
     events: () => structuredClone(events),
     deadLetters: () => structuredClone(deadLetters),
-    idle: () => delivery.idle(),
+    idle: () => scheduler.idle(),
     async stop() {
-      delivery.stop();
+      scheduler.stop();
       await close(server);
     },
   };

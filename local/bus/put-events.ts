@@ -34,8 +34,8 @@ export interface PutEventsOutcome {
   accepted: BusEvent[];
 }
 
-export const MAX_ENTRIES = 10;
-export const MAX_TOTAL_ENTRY_BYTES = 256 * 1024;
+const MAX_ENTRIES = 10;
+const MAX_TOTAL_ENTRY_BYTES = 256 * 1024;
 
 /** Throws AwsError when EventBridge would refuse the whole request; otherwise answers entry by entry. */
 export function putEvents(input: unknown, context: PutEventsContext): PutEventsOutcome {
@@ -70,10 +70,7 @@ export function putEvents(input: unknown, context: PutEventsContext): PutEventsO
   };
 }
 
-interface EntryError {
-  ErrorCode: string;
-  ErrorMessage: string;
-}
+type EntryError = Required<Pick<PutEventsResultEntry, "ErrorCode" | "ErrorMessage">>;
 
 function toEvent(entry: Record<string, unknown>, context: PutEventsContext): BusEvent | EntryError {
   const { Source, DetailType, Detail, EventBusName, Time, Resources } = entry;

@@ -7,17 +7,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AwsError } from "./put-events.ts";
 import { readBody } from "../http.ts";
 
-export interface RequestContext {
-  /** The region the client signed for, so events carry the region the caller believes it is in. */
-  region: string;
-}
-
 export interface BusRoutes {
-  /** By full X-Amz-Target, e.g. `AWSEvents.PutEvents`. */
-  operations: Record<string, (input: unknown, context: RequestContext) => unknown>;
+  /**
+   * By full X-Amz-Target, e.g. `AWSEvents.PutEvents`; `region` is the one the client signed for (else us-east-1), so
+   * events carry the region the caller believes it is in.
+   */
+  operations: Record<string, (input: unknown, region: string) => unknown>;
   /** GET path → JSON body. */
   views: Record<string, () => unknown>;
-  defaultRegion: string;
 }
 
 const AWS_JSON = "application/x-amz-json-1.1";
@@ -29,11 +26,12 @@ export function createBusServer(routes: BusRoutes): Server {
     handle(routes, request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       const message = error instanceof Error ? error.message : String(error);
-      sendAwsError(response, new AwsError("InternalException", message, 500));
+      sendAwsError(response, error instanceof AwsError ? error : new AwsError("InternalException", message, 500));
     });
   });
 }
 
+/** An AwsError thrown here is the answer, as an AWS JSON error; any other is a 500. */
 async function handle(routes: BusRoutes, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = new URL(request.url ?? "/", "http://bus").pathname;
   if (request.method === "GET") {
@@ -50,32 +48,19 @@ async function handle(routes: BusRoutes, request: IncomingMessage, response: Ser
   const operation =
     typeof target === "string" && Object.hasOwn(routes.operations, target) ? routes.operations[target] : undefined;
   if (!operation) {
-    return sendAwsError(
-      response,
-      new AwsError(
-        "UnknownOperationException",
-        `Operation ${String(target ?? "(no X-Amz-Target)")} is not supported by the local bus.`,
-      ),
-    );
+    const named = String(target ?? "(no X-Amz-Target)");
+    throw new AwsError("UnknownOperationException", `Operation ${named} is not supported by the local bus.`);
   }
   if (body === undefined) {
-    return sendAwsError(
-      response,
-      new AwsError("ValidationException", "Total size of the entries in the request is over the limit."),
-    );
+    throw new AwsError("ValidationException", "Total size of the entries in the request is over the limit.");
   }
   let input: unknown;
   try {
     input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
   } catch {
-    return sendAwsError(response, new AwsError("SerializationException", "Request body is not valid JSON."));
+    throw new AwsError("SerializationException", "Request body is not valid JSON.");
   }
-  try {
-    send(response, 200, AWS_JSON, operation(input, { region: signedRegion(request) ?? routes.defaultRegion }));
-  } catch (error) {
-    if (error instanceof AwsError) return sendAwsError(response, error);
-    throw error;
-  }
+  send(response, 200, AWS_JSON, operation(input, signedRegion(request) ?? "us-east-1"));
 }
 
 /** From the SigV4 credential scope: `Credential=<key>/<date>/<region>/events/aws4_request`. */

@@ -95,16 +95,10 @@ export class Chats {
     return [...this.#chats.values()];
   }
 
-  setDisplayName(chat: Chat, value: string, at: Date): string | null {
-    const previous = chat.display_name;
-    chat.display_name = value;
-    chat.updated_at = at.toISOString();
-    return previous;
-  }
-
-  setIcon(chat: Chat, value: string, at: Date): string | null {
-    const previous = chat.group_chat_icon;
-    chat.group_chat_icon = value;
+  /** Sets the name or the icon, and answers what it was. */
+  set(chat: Chat, part: "display_name" | "group_chat_icon", value: string, at: Date): string | null {
+    const previous = chat[part];
+    chat[part] = value;
     chat.updated_at = at.toISOString();
     return previous;
   }

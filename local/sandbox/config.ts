@@ -17,59 +17,6 @@ export type ChangedBy = "line" | "null" | "absent";
 export type RemovedHandles = "listed" | "dropped";
 
 /**
- * Linq's unknowns (linq.md, "What nobody here has confirmed") are settings, so the service can be tested against every
- * possible answer; each default is the likeliest answer, not a confirmed one.
- */
-export interface SandboxOptions {
-  /** 0 (the default) picks a free port. */
-  port?: number;
-  host?: string;
-  /** When set, only this bearer key is accepted; otherwise any non-empty key is. */
-  apiKey?: string;
-  /** Seeds every fault and id; a random one is picked (and reported) when absent. */
-  seed?: number;
-  /** Fraction of API calls answered 500/3006. */
-  failRate?: number;
-  /** Whether a 500 comes before the work (`before`), after it (`after`), or either at random (`either`). */
-  failMode?: FailMode;
-  /** Fraction of API calls answered 429/1007. */
-  rateLimitRate?: number;
-  /** `Retry-After` of a 429, in seconds. */
-  retryAfterSeconds?: number;
-  /** Fraction of events delivered twice with the same webhook-id. */
-  duplicateRate?: number;
-  /** Fraction of events never delivered. */
-  dropRate?: number;
-  /** Fraction of events held back until a later event of the same chat has gone out. */
-  reorder?: number;
-  /** The longest an event is held back when no later event of its chat comes. */
-  reorderWindowMs?: number;
-  /** Time from an accepted update/removal to its outcome and event. */
-  delayMs?: number;
-  /** Receivers of every event, besides the webhook subscriptions made through the API. */
-  webhookTargets?: WebhookTarget[];
-  /** Waits before each retry of a delivery answered 5xx/429 or lost; its length is the number of retries. */
-  retryScheduleMs?: number[];
-  /** A delivery attempt not answered within this is a network error (Linq: 10 s). */
-  deliveryTimeoutMs?: number;
-  /** `partner_id` of every event. */
-  partnerId?: string;
-  /** Default `request`. */
-  traceLink?: TraceLink;
-  /** Default `echo`. */
-  iconMode?: IconMode;
-  /** Default `line`: the chat's own handle, `is_me: true`. */
-  changedBy?: ChangedBy;
-  /** For this long after a chat is created (through the API or `seedChat`), changes to it answer 409/2009. Default 0. */
-  creatingMs?: number;
-  /** Default `listed`. */
-  removedHandles?: RemovedHandles;
-  log?: (line: string) => void;
-}
-
-export type ResolvedOptions = Required<Omit<SandboxOptions, "apiKey">> & { readonly apiKey: string | undefined };
-
-/**
  * Linq's own: "retried up to 10 times over ~25 minutes" (its docs since 2026-03-21). Doubling from 5 s, capped at
  * 5 min: 10 retries, 24 min 15 s in all. `npm start` and the tests pass shorter ones.
  */
@@ -78,7 +25,7 @@ export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [
 ];
 
 /** The port `npm start` gives the sandbox, per the contract. */
-export const DEFAULT_ENV_PORT = 3001;
+const DEFAULT_ENV_PORT = 3001;
 
 /** The webhook secret `npm start` gives the service, per the contract. */
 export const LOCAL_WEBHOOK_SECRET = "whsec_bG9jYWwtZGV2LXdlYmhvb2stc2VjcmV0LTMyYnl0ZXMh";
@@ -97,45 +44,75 @@ interface Setting<T> {
   readonly fallback: () => T;
 }
 
-/** Every setting, once: `resolveOptions` and `sandboxOptionsFromEnv` both go through this table and nothing else. */
-const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions[K]> } = {
+/**
+ * Every setting, once, with what it means: `resolveOptions` and `sandboxOptionsFromEnv` both go through this table and
+ * nothing else, and `SandboxOptions` is read off it. Linq's unknowns (linq.md, "What nobody here has confirmed") are
+ * settings, so the service can be tested against every possible answer; each default is the likeliest answer, not a
+ * confirmed one.
+ */
+const SETTINGS = {
+  /** 0 picks a free port. */
   port: { env: "LINQ_SANDBOX_PORT", read: integer(0, 65535), fallback: () => 0 },
   host: { read: nonEmpty, fallback: () => "127.0.0.1" },
+  /** When set, only this bearer key is accepted; otherwise any non-empty key is. */
   apiKey: { env: "SANDBOX_API_KEY", read: nonEmpty, fallback: () => undefined },
+  /** Seeds every fault and id; a random one is picked (and reported) when absent. */
   seed: { env: "SANDBOX_SEED", read: integer(0, 2 ** 32 - 1), fallback: () => randomInt(0, 2 ** 32) },
+  /** Fraction of API calls answered 500/3006. */
   failRate: { env: "SANDBOX_FAIL_RATE", read: fraction, fallback: () => 0 },
+  /** Whether a 500 comes before the work (`before`), after it (`after`), or either at random (`either`). */
   failMode: {
     env: "SANDBOX_FAIL_MODE",
     read: oneOf<FailMode>(["before", "after", "either"]),
-    fallback: () => "either",
+    fallback: (): FailMode => "either",
   },
+  /** Fraction of API calls answered 429/1007. */
   rateLimitRate: { env: "SANDBOX_RATE_LIMIT_RATE", read: fraction, fallback: () => 0 },
+  /** `Retry-After` of a 429, in seconds. */
   retryAfterSeconds: { env: "SANDBOX_RETRY_AFTER_SECONDS", read: integer(0), fallback: () => 1 },
+  /** Fraction of events delivered twice with the same webhook-id. */
   duplicateRate: { env: "SANDBOX_DUPLICATE_RATE", read: fraction, fallback: () => 0 },
+  /** Fraction of events never delivered. */
   dropRate: { env: "SANDBOX_DROP_RATE", read: fraction, fallback: () => 0 },
-  // `true`/`false` read as 1/0, for those who think of reordering as a switch.
+  /** Fraction of events held back until a later event of the same chat has gone out; `true`/`false` read as 1/0. */
   reorder: {
     env: "SANDBOX_REORDER",
-    read: (label, value) => fraction(label, value === "true" ? 1 : value === "false" ? 0 : value),
+    read: (label: string, value: unknown) => fraction(label, value === "true" ? 1 : value === "false" ? 0 : value),
     fallback: () => 0,
   },
+  /** The longest an event is held back when no later event of its chat comes. */
   reorderWindowMs: { env: "SANDBOX_REORDER_WINDOW_MS", read: integer(0), fallback: () => 1000 },
+  /** Time from an accepted update/removal to its outcome and event. */
   delayMs: { env: "SANDBOX_DELAY_MS", read: integer(0), fallback: () => 500 },
+  /** Receivers of every event, besides the webhook subscriptions made through the API. */
   webhookTargets: { read: webhookTargets, fallback: () => [] },
+  /** Waits before each retry of a delivery answered 5xx/429 or lost; its length is the number of retries. */
   retryScheduleMs: { env: "SANDBOX_RETRY_SCHEDULE_MS", read: schedule, fallback: () => [...DEFAULT_RETRY_SCHEDULE_MS] },
+  /** A delivery attempt not answered within this is a network error (Linq: 10 s). */
   deliveryTimeoutMs: { env: "SANDBOX_DELIVERY_TIMEOUT_MS", read: integer(1), fallback: () => 10_000 },
+  /** `partner_id` of every event. */
   partnerId: { read: nonEmpty, fallback: () => "sandbox-partner" },
-  traceLink: { env: "SANDBOX_TRACE_LINK", read: oneOf<TraceLink>(["request", "own"]), fallback: () => "request" },
-  iconMode: { env: "SANDBOX_ICON_MODE", read: oneOf<IconMode>(["echo", "rehost"]), fallback: () => "echo" },
-  changedBy: { env: "SANDBOX_CHANGED_BY", read: oneOf<ChangedBy>(["line", "null", "absent"]), fallback: () => "line" },
+  traceLink: {
+    env: "SANDBOX_TRACE_LINK",
+    read: oneOf<TraceLink>(["request", "own"]),
+    fallback: (): TraceLink => "request",
+  },
+  iconMode: { env: "SANDBOX_ICON_MODE", read: oneOf<IconMode>(["echo", "rehost"]), fallback: (): IconMode => "echo" },
+  /** The default, `line`, is the chat's own handle, `is_me: true`. */
+  changedBy: {
+    env: "SANDBOX_CHANGED_BY",
+    read: oneOf<ChangedBy>(["line", "null", "absent"]),
+    fallback: (): ChangedBy => "line",
+  },
+  /** For this long after a chat is created (through the API or `seedChat`), changes to it answer 409/2009. */
   creatingMs: { env: "SANDBOX_CREATING_MS", read: integer(0), fallback: () => 0 },
   removedHandles: {
     env: "SANDBOX_REMOVED_HANDLES",
     read: oneOf<RemovedHandles>(["listed", "dropped"]),
-    fallback: () => "listed",
+    fallback: (): RemovedHandles => "listed",
   },
   log: {
-    read: (label, value) => {
+    read: (label: string, value: unknown) => {
       if (typeof value !== "function") throw new SandboxConfigError(`${label} must be a function`);
       return value as (line: string) => void;
     },
@@ -143,10 +120,17 @@ const SETTINGS: { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions
   },
 };
 
+type Settings = typeof SETTINGS;
+/** Each option is of the type its setting's check reads. */
+export type SandboxOptions = { [K in keyof Settings]?: ReturnType<Settings[K]["read"]> };
+export type ResolvedOptions = Required<Omit<SandboxOptions, "apiKey">> & { readonly apiKey: string | undefined };
+// Each default is of its setting's type.
+SETTINGS satisfies { readonly [K in keyof ResolvedOptions]: Setting<ResolvedOptions[K]> };
+
 /** Checks every option once and fills in the defaults; a bad value throws a `SandboxConfigError` naming the option. */
 export function resolveOptions(options: SandboxOptions): ResolvedOptions {
   const resolved: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(SETTINGS) as [keyof ResolvedOptions, Setting<unknown>][]) {
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
     const value = options[key];
     resolved[key] = value === undefined ? setting.fallback() : setting.read(key, value);
   }
@@ -161,7 +145,7 @@ export function resolveOptions(options: SandboxOptions): ResolvedOptions {
 export function sandboxOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): SandboxOptions {
   const read = (name: string): string | undefined => env[name]?.trim() || undefined;
   const options: Record<string, unknown> = { port: DEFAULT_ENV_PORT };
-  for (const [key, setting] of Object.entries(SETTINGS) as [keyof ResolvedOptions, Setting<unknown>][]) {
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof Settings, Setting<unknown>][]) {
     const raw = setting.env === undefined ? undefined : read(setting.env);
     if (raw !== undefined) options[key] = setting.read(setting.env!, raw);
   }
@@ -173,31 +157,23 @@ export function sandboxOptionsFromEnv(env: Readonly<Record<string, string | unde
   return options as SandboxOptions;
 }
 
-/** A number, or the text of one (from the environment). */
-function numberIn(label: string, value: unknown, what: string): number {
+/** A number, or the text of one (from the environment), that `fits`; `what` says what fits. */
+function numberIn(label: string, value: unknown, what: string, fits: (number: number) => boolean): number {
   const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof number !== "number" || !Number.isFinite(number)) {
     throw new SandboxConfigError(`${label} must be ${what}, got ${JSON.stringify(value)}`);
   }
+  if (!fits(number)) throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
   return number;
 }
 
 function fraction(label: string, value: unknown): number {
-  const what = "a fraction between 0 and 1";
-  const number = numberIn(label, value, what);
-  if (number < 0 || number > 1) throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
-  return number;
+  return numberIn(label, value, "a fraction between 0 and 1", (number) => number >= 0 && number <= 1);
 }
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): (label: string, value: unknown) => number {
-  return (label, value) => {
-    const what = `an integer from ${min} to ${max}`;
-    const number = numberIn(label, value, what);
-    if (!Number.isInteger(number) || number < min || number > max) {
-      throw new SandboxConfigError(`${label} must be ${what}, got ${String(value)}`);
-    }
-    return number;
-  };
+  const what = `an integer from ${min} to ${max}`;
+  return (label, value) => numberIn(label, value, what, (n) => Number.isInteger(n) && n >= min && n <= max);
 }
 
 /** Milliseconds: a list, or comma-separated text. */

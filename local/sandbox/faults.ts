@@ -3,6 +3,7 @@
  * a timer fires), so the sequence of decisions depends only on the sequence of requests: the same seed and the same
  * requests replay the same faults, whatever the timing.
  */
+import type { ResolvedOptions } from "./config.ts";
 
 export type Random = () => number;
 
@@ -35,14 +36,10 @@ export interface EventFate {
   readonly hold: boolean;
 }
 
-export interface FaultRates {
-  readonly rateLimitRate: number;
-  readonly failRate: number;
-  readonly failMode: FailMode;
-  readonly dropRate: number;
-  readonly duplicateRate: number;
-  readonly reorder: number;
-}
+export type FaultRates = Pick<
+  ResolvedOptions,
+  "rateLimitRate" | "failRate" | "failMode" | "dropRate" | "duplicateRate" | "reorder"
+>;
 
 export class Faults {
   readonly #random: Random;

@@ -1,41 +1,27 @@
 import { close, listen } from "../http.ts";
 import { type Chat, Chats, type NewChat, ownHandle } from "./chats.ts";
 import { resolveOptions, type SandboxOptions } from "./config.ts";
-import { Events } from "./events.ts";
 import { Faults } from "./faults.ts";
 import { Ids } from "./ids.ts";
 import { ChatOperations } from "./operations.ts";
-import { Scheduler } from "./scheduler.ts";
+import { Scheduler } from "../scheduler.ts";
 import { createApiServer } from "./server.ts";
 import { LATEST_WEBHOOK_VERSION, Subscriptions } from "./subscriptions.ts";
-import { type EventRecord, type SandboxTruth, TruthLog } from "./truth.ts";
+import { type SandboxTruth, TruthLog } from "./truth.ts";
 import { Deliveries, type Destination } from "./webhooks.ts";
 
 export {
-  DEFAULT_ENV_PORT,
   DEFAULT_RETRY_SCHEDULE_MS,
   LOCAL_WEBHOOK_SECRET,
   SandboxConfigError,
   sandboxOptionsFromEnv,
 } from "./config.ts";
-export type { ChangedBy, IconMode, RemovedHandles, SandboxOptions, TraceLink, WebhookTarget } from "./config.ts";
-export type { Chat, ChatHandle, NewChat } from "./chats.ts";
-export type { FailMode } from "./faults.ts";
-export { FAIL_ICON_MARK, FAIL_NAME_PREFIX, LOST_REMOVAL_SUFFIX, UPDATE_FAILED_CODE } from "./operations.ts";
-export type {
-  CallRecord,
-  DeliveryRecord,
-  EventRecord,
-  JudgedOperation,
-  JudgedPart,
-  OperationRecord,
-  Outcome,
-  SandboxTruth,
-} from "./truth.ts";
+export type { SandboxOptions } from "./config.ts";
+export type { CallRecord, EventRecord, SandboxTruth } from "./truth.ts";
 export { legacySignature } from "./webhooks.ts";
 
-/** A running Linq v3 sandbox. */
-export interface Sandbox {
+/** A running Linq v3 sandbox, and people on their phones (see `ChatOperations`). */
+export interface Sandbox extends Pick<ChatOperations, "humanRename" | "humanSetIcon" | "humanAdd" | "humanRemove"> {
   /** Base URL without `/v3`, as the SDK's `baseURL` takes it. */
   readonly url: string;
   /** The seed in use: pass it back as `seed` to replay a run. */
@@ -48,18 +34,6 @@ export interface Sandbox {
   idle(): Promise<void>;
   /** Creates a chat directly, bypassing the API and its faults. */
   seedChat(chat: NewChat): Chat;
-  /**
-   * People on their phones (`byHandle`: the first other active participant unless given): each change happens at once,
-   * sends the event Linq would, naming that person where the event has `changed_by_handle`, and is recorded in the
-   * truth as a `human.*` operation. Also served as `POST /_sandbox/chats/{chatId}/human-*` (see README.md).
-   */
-  humanRename(chatId: string, name: string, byHandle?: string): EventRecord;
-  /** The icon is an upload Linq hosts: `url` is that hosted URL, a fresh `https://cdn.linqapp.com/…` one unless given. */
-  humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord;
-  /** Adds `handle`, or re-adds one who left or was removed: active again with a fresh `joined_at`; `participant.added`. */
-  humanAdd(chatId: string, handle: string, byHandle?: string): EventRecord;
-  /** Removes `handle` (`participant.removed`), as a removal through the API would. */
-  humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -89,11 +63,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return [...subscriptions.destinations(event.eventType, ownNumber), ...targets];
     },
   });
-  const events = new Events({ ids, faults, clock, truth, deliveries, log: config.log });
   const operations = new ChatOperations({
     chats,
-    events,
     ids,
+    faults,
+    deliveries,
     scheduler,
     truth,
     clock,
@@ -121,9 +95,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     truth: () => truth.snapshot(config.seed, chats.all(), subscriptions.list()),
     idle: () => scheduler.idle(),
     seedChat: (chat) => structuredClone(chats.create(chat)),
-    humanRename: (chatId, name, byHandle) => structuredClone(operations.humanRename(chatId, name, byHandle)),
-    humanSetIcon: (chatId, url, byHandle) => structuredClone(operations.humanSetIcon(chatId, url, byHandle)),
-    humanAdd: (chatId, handle, byHandle) => structuredClone(operations.humanAdd(chatId, handle, byHandle)),
-    humanRemove: (chatId, handle, byHandle) => structuredClone(operations.humanRemove(chatId, handle, byHandle)),
+    humanRename: (...change) => structuredClone(operations.humanRename(...change)),
+    humanSetIcon: (...change) => structuredClone(operations.humanSetIcon(...change)),
+    humanAdd: (...change) => structuredClone(operations.humanAdd(...change)),
+    humanRemove: (...change) => structuredClone(operations.humanRemove(...change)),
   };
 }

@@ -18,11 +18,12 @@ import {
   notFound,
 } from "./errors.ts";
 import type { ResolvedOptions } from "./config.ts";
-import type { ChatEventType, Events, EventTicket } from "./events.ts";
+import type { EventFate, Faults } from "./faults.ts";
 import type { Ids } from "./ids.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "../scheduler.ts";
 import type { Reply } from "./server.ts";
 import type { EventRecord, OperationKind, OperationRecord, Outcome, TruthLog } from "./truth.ts";
+import type { Deliveries } from "./webhooks.ts";
 import {
   found,
   isHttpsUrl,
@@ -39,51 +40,53 @@ import {
  * Linq. The magic values of the contract live here.
  */
 
+type ChatEventType =
+  | "chat.group_name_updated"
+  | "chat.group_icon_updated"
+  | "chat.group_name_update_failed"
+  | "chat.group_icon_update_failed"
+  | "participant.added"
+  | "participant.removed";
+
 /** A `display_name` starting with this fails with `chat.group_name_update_failed`. */
-export const FAIL_NAME_PREFIX = "fail:";
+const FAIL_NAME_PREFIX = "fail:";
 /** A `group_chat_icon` containing this fails with `chat.group_icon_update_failed`. */
-export const FAIL_ICON_MARK = "/fail";
+const FAIL_ICON_MARK = "/fail";
 /** Removing a handle ending with this is accepted but never happens, and no event says so. */
-export const LOST_REMOVAL_SUFFIX = "0000";
+const LOST_REMOVAL_SUFFIX = "0000";
 /** `error_code` of the failure events (Linq: delivery failed). */
-export const UPDATE_FAILED_CODE = 4001;
+const UPDATE_FAILED_CODE = 4001;
 
 const MIN_GROUP_SIZE = 3;
 const MAX_RECIPIENTS = 31;
 
-/** One outcome still to come, and what the event reporting it will carry. */
+/**
+ * One outcome still to come, and the ids and faults of the event that will report it: drawn when the request is
+ * answered, because the outcome comes later, on a timer, and drawing then would tie the sequence to timing.
+ */
 interface Pending {
   readonly chat: Chat;
   readonly operationSeq: number;
   readonly outcome: Outcome;
-  readonly ticket: EventTicket;
+  readonly ticket: Pick<EventRecord, "eventId" | "webhookId" | "traceId"> & { readonly fate: EventFate };
+}
+
+export interface OperationDeps {
+  readonly chats: Chats;
+  readonly ids: Ids;
+  readonly faults: Faults;
+  readonly deliveries: Deliveries;
+  readonly scheduler: Scheduler;
+  readonly truth: TruthLog;
+  readonly clock: () => Date;
+  readonly config: ResolvedOptions;
 }
 
 export class ChatOperations {
-  readonly #chats: Chats;
-  readonly #events: Events;
-  readonly #ids: Ids;
-  readonly #scheduler: Scheduler;
-  readonly #truth: TruthLog;
-  readonly #clock: () => Date;
-  readonly #config: ResolvedOptions;
+  readonly #deps: OperationDeps;
 
-  constructor(deps: {
-    chats: Chats;
-    events: Events;
-    ids: Ids;
-    scheduler: Scheduler;
-    truth: TruthLog;
-    clock: () => Date;
-    config: ResolvedOptions;
-  }) {
-    this.#chats = deps.chats;
-    this.#events = deps.events;
-    this.#ids = deps.ids;
-    this.#scheduler = deps.scheduler;
-    this.#truth = deps.truth;
-    this.#clock = deps.clock;
-    this.#config = deps.config;
+  constructor(deps: OperationDeps) {
+    this.#deps = deps;
   }
 
   /** `POST /v3/chats`: the chat exists at once; the first message is reported sent. */
@@ -103,8 +106,8 @@ export class ChatOperations {
     if (new Set([from, ...recipients]).size !== recipients.length + 1) throw invalidValue("to repeats a handle");
     const sentParts = parts.map(partOf);
 
-    const chat = this.#chats.create({ handles: [from, ...recipients] });
-    const now = this.#clock().toISOString();
+    const chat = this.#deps.chats.create({ handles: [from, ...recipients] });
+    const now = this.#deps.clock().toISOString();
     const effect = (message as JsonObject)["effect"];
     return {
       status: 201,
@@ -117,13 +120,13 @@ export class ChatOperations {
           handles: chat.handles,
           health_status: chat.health_status,
           message: {
-            id: this.#ids.uuid(),
+            id: this.#deps.ids.uuid(),
             created_at: now,
             sent_at: now,
             delivered_at: null,
             delivery_status: "sent",
             is_read: false,
-            parts: sentParts.map((part) => (part.type === "media" ? { ...part, id: this.#ids.uuid() } : part)),
+            parts: sentParts.map((part) => (part.type === "media" ? { ...part, id: this.#deps.ids.uuid() } : part)),
             effect: effect ?? null,
             from_handle: ownHandle(chat) ?? null,
             preferred_service: null,
@@ -154,7 +157,7 @@ export class ChatOperations {
       ...(name === undefined ? {} : { display_name: name }),
       ...(icon === undefined ? {} : { group_chat_icon: icon }),
     };
-    const operation = this.#accept("chat.update", chat, traceId, 200, request);
+    const operation = this.#accept("chat.update", chat, request, { traceId, answer: 200 });
     const settlements: (() => void)[] = [];
     if (name !== undefined) {
       const pending = this.#pending(operation, chat, "display_name");
@@ -163,10 +166,10 @@ export class ChatOperations {
     if (icon !== undefined) {
       const pending = this.#pending(operation, chat, "group_chat_icon");
       // Drawn now, with the request's other ids, so a replay hosts the icon at the same URL.
-      const shown = this.#config.iconMode === "rehost" ? this.#ids.hostedIconUrl() : icon;
+      const shown = this.#deps.config.iconMode === "rehost" ? this.#deps.ids.hostedIconUrl() : icon;
       settlements.push(() => this.#settle(pending, icon, shown));
     }
-    this.#scheduler.after(this.#config.delayMs, () => settlements.forEach((settle) => settle()));
+    this.#deps.scheduler.after(this.#deps.config.delayMs, () => settlements.forEach((settle) => settle()));
     return { status: 200, body: { chat_id: chat.id, status: "pending" }, operation };
   }
 
@@ -181,9 +184,9 @@ export class ChatOperations {
     if (member.is_me) throw invalidValue("handle is your own number: leave the chat instead");
     if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) throw chatUnavailable();
 
-    const operation = this.#accept("participant.remove", chat, traceId, 202, { handle });
+    const operation = this.#accept("participant.remove", chat, { handle }, { traceId, answer: 202 });
     const pending = this.#pending(operation, chat, "participant");
-    this.#scheduler.after(this.#config.delayMs, () => {
+    this.#deps.scheduler.after(this.#deps.config.delayMs, () => {
       if (handle.endsWith(LOST_REMOVAL_SUFFIX)) {
         return this.#never(pending, `a handle ending in ${LOST_REMOVAL_SUFFIX} is never removed`);
       }
@@ -207,10 +210,10 @@ export class ChatOperations {
     if (!chat.is_group) throw directMessageChat();
     if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
 
-    const operation = this.#accept("participant.add", chat, traceId, 202, { handle });
+    const operation = this.#accept("participant.add", chat, { handle }, { traceId, answer: 202 });
     const pending = this.#pending(operation, chat, "participant");
-    const handleId = this.#ids.uuid();
-    this.#scheduler.after(this.#config.delayMs, () => {
+    const handleId = this.#deps.ids.uuid();
+    this.#deps.scheduler.after(this.#deps.config.delayMs, () => {
       if (participant(chat, handle)?.status === "active") return this.#never(pending, "already a participant");
       this.#addNow(pending, handle, handleId);
     });
@@ -222,12 +225,13 @@ export class ChatOperations {
    * People on their phones. Each change happens at once and Linq reports it with the same event as the change made
    * through the API (naming the person where the event type has `changed_by_handle`), which is why such an event
    * proves nothing about a request. `byHandle` defaults to the first active participant other than you and the one
-   * added or removed; it is never your own line.
+   * added or removed; it is never your own line. Recorded in the truth as `human.*` operations; also served as
+   * `POST /_sandbox/chats/{chatId}/human-*`.
    */
   humanRename(chatId: string, name: string, byHandle?: string): EventRecord {
     if (name === "") throw invalidValue("display_name must be a non-empty string");
     const { chat, by } = this.#person(chatId, byHandle);
-    const operation = this.#humanChange("human.rename", chat, by, { display_name: name });
+    const operation = this.#accept("human.rename", chat, { display_name: name, by: by.handle });
     return this.#apply(this.#pending(operation, chat, "display_name"), name, by);
   }
 
@@ -235,8 +239,8 @@ export class ChatOperations {
   humanSetIcon(chatId: string, url?: string, byHandle?: string): EventRecord {
     if (url !== undefined && !isHttpsUrl(url)) throw invalidValue("group_chat_icon must be an https URL");
     const { chat, by } = this.#person(chatId, byHandle);
-    const shown = url ?? this.#ids.hostedIconUrl();
-    const operation = this.#humanChange("human.set_icon", chat, by, { group_chat_icon: shown });
+    const shown = url ?? this.#deps.ids.hostedIconUrl();
+    const operation = this.#accept("human.set_icon", chat, { group_chat_icon: shown, by: by.handle });
     return this.#apply(this.#pending(operation, chat, "group_chat_icon"), shown, by);
   }
 
@@ -246,23 +250,24 @@ export class ChatOperations {
     const { chat, by } = this.#person(chatId, byHandle, handle);
     if (!chat.is_group) throw directMessageChat();
     if (participant(chat, handle)?.status === "active") throw invalidValue("handle is already a participant");
-    const operation = this.#humanChange("human.add", chat, by, { handle });
-    return this.#addNow(this.#pending(operation, chat, "participant"), handle, this.#ids.uuid());
+    const operation = this.#accept("human.add", chat, { handle, by: by.handle });
+    return this.#addNow(this.#pending(operation, chat, "participant"), handle, this.#deps.ids.uuid());
   }
 
+  /** Removes `handle` (`participant.removed`), as a removal through the API would. */
   humanRemove(chatId: string, handle: string, byHandle?: string): EventRecord {
     const { chat, by } = this.#person(chatId, byHandle, handle);
     const member = participant(chat, handle);
     if (member === undefined || member.status !== "active") throw notFound();
     if (member.is_me) throw invalidValue("a person cannot remove your own line");
     if (activeParticipants(chat).length - 1 < MIN_GROUP_SIZE) throw chatUnavailable();
-    const operation = this.#humanChange("human.remove", chat, by, { handle });
+    const operation = this.#accept("human.remove", chat, { handle, by: by.handle });
     return this.#removeNow(this.#pending(operation, chat, "participant"), member);
   }
 
   /** The chat, and the person making a change in it (never your own line, never `otherThan`). */
   #person(chatId: string, byHandle: string | undefined, otherThan?: string): { chat: Chat; by: ChatHandle } {
-    const chat = found(this.#chats.find(chatId));
+    const chat = found(this.#deps.chats.find(chatId));
     const by = activeParticipants(chat).find((candidate) =>
       byHandle === undefined ? !candidate.is_me && candidate.handle !== otherThan : candidate.handle === byHandle,
     );
@@ -273,20 +278,9 @@ export class ChatOperations {
     return { chat, by };
   }
 
-  #humanChange(kind: OperationKind, chat: Chat, by: ChatHandle, request: Record<string, string>): OperationRecord {
-    return this.#truth.operation({
-      kind,
-      chatId: chat.id,
-      traceId: undefined,
-      request: { ...request, by: by.handle },
-      outcomes: [],
-      acceptedAt: this.#clock().toISOString(),
-    });
-  }
-
   #removeNow(pending: Pending, member: ChatHandle): EventRecord {
-    const at = this.#clock();
-    const removed = this.#chats.remove(member, pending.chat, at);
+    const at = this.#deps.clock();
+    const removed = this.#deps.chats.remove(member, pending.chat, at);
     return this.#report(pending, "applied", "participant.removed", at, {
       chat_id: pending.chat.id,
       handle: removed.handle,
@@ -296,8 +290,8 @@ export class ChatOperations {
   }
 
   #addNow(pending: Pending, handle: string, handleId: string): EventRecord {
-    const at = this.#clock();
-    const added = this.#chats.add(pending.chat, handle, handleId, at);
+    const at = this.#deps.clock();
+    const added = this.#deps.chats.add(pending.chat, handle, handleId, at);
     return this.#report(pending, "applied", "participant.added", at, {
       chat_id: pending.chat.id,
       handle,
@@ -320,9 +314,9 @@ export class ChatOperations {
   /** Sets the name or icon and reports it; `person` is who changed it on their phone, undefined for the API. */
   #apply(pending: Pending, value: string, person: ChatHandle | undefined): EventRecord {
     const { chat, outcome } = pending;
-    const at = this.#clock();
+    const at = this.#deps.clock();
     const isName = outcome.part === "display_name";
-    const previous = isName ? this.#chats.setDisplayName(chat, value, at) : this.#chats.setIcon(chat, value, at);
+    const previous = this.#deps.chats.set(chat, isName ? "display_name" : "group_chat_icon", value, at);
     outcome.value = value;
     return this.#report(pending, "applied", isName ? "chat.group_name_updated" : "chat.group_icon_updated", at, {
       chat_id: chat.id,
@@ -336,13 +330,13 @@ export class ChatOperations {
   /** A person's change names them; what Linq puts for a change made through the API is the `changedBy` setting. */
   #changedBy(chat: Chat, person: ChatHandle | undefined): { changed_by_handle?: ChatHandle | null } {
     if (person !== undefined) return { changed_by_handle: { ...person } };
-    if (this.#config.changedBy === "absent") return {};
+    if (this.#deps.config.changedBy === "absent") return {};
     const own = ownHandle(chat);
-    return { changed_by_handle: this.#config.changedBy === "line" && own !== undefined ? { ...own } : null };
+    return { changed_by_handle: this.#deps.config.changedBy === "line" && own !== undefined ? { ...own } : null };
   }
 
   #fail(pending: Pending, type: ChatEventType): void {
-    const at = this.#clock();
+    const at = this.#deps.clock();
     pending.outcome.errorCode = UPDATE_FAILED_CODE;
     this.#report(pending, "failed", type, at, {
       chat_id: pending.chat.id,
@@ -353,40 +347,47 @@ export class ChatOperations {
 
   #chat(chatId: string): Chat {
     requireUuid(chatId, "chatId");
-    return found(this.#chats.find(chatId));
+    return found(this.#deps.chats.find(chatId));
   }
 
   /** A chat to change: reads work at once, changes wait until Linq has finished creating it. */
   #changeable(chatId: string): Chat {
     const chat = this.#chat(chatId);
-    if (this.#chats.isCreating(chat)) throw chatBeingCreated();
+    if (this.#deps.chats.isCreating(chat)) throw chatBeingCreated();
     return chat;
   }
 
+  /** `call`: the accepting call's trace id and answer; a person's change has neither. */
   #accept(
-    kind: OperationRecord["kind"],
+    kind: OperationKind,
     chat: Chat,
-    traceId: string,
-    answer: number,
     request: Record<string, string>,
+    call?: { traceId: string; answer: number },
   ): OperationRecord {
-    return this.#truth.operation({
+    return this.#deps.truth.operation({
       kind,
       chatId: chat.id,
-      traceId,
+      traceId: call?.traceId,
       request,
-      answer,
+      ...(call === undefined ? {} : { answer: call.answer }),
       outcomes: [],
-      acceptedAt: this.#clock().toISOString(),
+      acceptedAt: this.#deps.clock().toISOString(),
     });
   }
 
-  /** Its event's ticket is drawn now, while the request is answered (see `EventTicket`). */
+  /**
+   * Under `traceLink: request` the event's `trace_id` is the accepting call's X-Trace-ID (a person's change has none).
+   * An id of its own is drawn either way, so switching the setting shifts no other id.
+   */
   #pending(operation: OperationRecord, chat: Chat, part: Outcome["part"]): Pending {
     const outcome: Outcome = { part, status: "pending" };
     operation.outcomes.push(outcome);
-    const requestTraceId = this.#config.traceLink === "request" ? operation.traceId : undefined;
-    return { chat, operationSeq: operation.seq, outcome, ticket: this.#events.ticket(requestTraceId) };
+    const eventId = this.#deps.ids.uuid();
+    const webhookId = this.#deps.ids.webhookId();
+    const ownTraceId = this.#deps.ids.traceId();
+    const traceId = (this.#deps.config.traceLink === "request" ? operation.traceId : undefined) ?? ownTraceId;
+    const ticket = { eventId, webhookId, traceId, fate: this.#deps.faults.forEvent() };
+    return { chat, operationSeq: operation.seq, outcome, ticket };
   }
 
   #report(
@@ -397,7 +398,26 @@ export class ChatOperations {
     data: Record<string, unknown>,
   ): EventRecord {
     const { chat, operationSeq, outcome, ticket } = pending;
-    const event = this.#events.emit({ type, chatId: chat.id, data, ticket, operationSeq });
+    const { fate } = ticket;
+    const event: EventRecord = {
+      eventId: ticket.eventId,
+      webhookId: ticket.webhookId,
+      eventType: type,
+      chatId: chat.id,
+      operationSeq,
+      traceId: ticket.traceId,
+      createdAt: this.#deps.clock().toISOString(),
+      data,
+      dropped: fate.drop,
+      duplicated: fate.duplicate,
+      held: fate.hold,
+      overtakenBy: null,
+    };
+    this.#deps.truth.events.push(event);
+    const faults = [fate.drop && "dropped", fate.duplicate && "duplicated", fate.hold && "held"].filter(Boolean);
+    const faulted = faults.length ? ` (${faults.join(", ")})` : "";
+    this.#deps.config.log(`event ${type} ${event.eventId} chat ${chat.id}${faulted}`);
+    this.#deps.deliveries.publish(event);
     outcome.status = status;
     outcome.eventId = event.eventId;
     outcome.settledAt = at.toISOString();
@@ -407,7 +427,7 @@ export class ChatOperations {
   #never(pending: Pending, reason: string): void {
     pending.outcome.status = "never";
     pending.outcome.reason = reason;
-    pending.outcome.settledAt = this.#clock().toISOString();
+    pending.outcome.settledAt = this.#deps.clock().toISOString();
   }
 }
 

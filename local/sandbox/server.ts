@@ -16,7 +16,7 @@ import type { Ids } from "./ids.ts";
 import type { ChatOperations } from "./operations.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 import type { CallRecord, EventRecord, OperationRecord, TruthLog } from "./truth.ts";
-import { jsonObject, optionalString, requiredString } from "./validate.ts";
+import { type JsonObject, jsonObject, optionalString, requiredString } from "./validate.ts";
 
 /** HTTP for the sandbox: bearer auth, injected call faults, routing, Linq's envelope on every error. */
 
@@ -27,17 +27,20 @@ export interface Reply {
   readonly operation?: OperationRecord;
 }
 
-interface Request {
-  readonly params: readonly string[];
-  readonly body: string;
-  readonly traceId: string;
-}
+/** Every sandbox path has at most one parameter, `{id}`: a chat's or a webhook subscription's. */
+type Handle = (id: string, body: string, traceId: string) => Reply;
 
 interface Route {
   readonly method: string;
   readonly path: RegExp;
-  readonly handle: (request: Request) => Reply;
+  readonly handle: Handle;
 }
+
+const route = (method: string, path: string, handle: Handle): Route => ({
+  method,
+  path: new RegExp(`^${path.replace("{id}", "([^/]+)")}$`),
+  handle,
+});
 
 export interface ApiDeps {
   readonly config: Pick<ResolvedOptions, "apiKey" | "retryAfterSeconds" | "log">;
@@ -53,88 +56,66 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createApiServer(deps: ApiDeps): Server {
   const { chats, subscriptions } = deps;
-  const param = (request: Request, index: number): string => {
-    try {
-      return decodeURIComponent(request.params[index] ?? "");
-    } catch {
-      throw invalidValue("malformed path parameter");
-    }
-  };
   const routes: Route[] = [
-    { method: "POST", path: /^\/v3\/chats$/, handle: (r) => chats.create(r.body) },
-    { method: "GET", path: /^\/v3\/chats\/([^/]+)$/, handle: (r) => chats.retrieve(param(r, 0)) },
-    { method: "PUT", path: /^\/v3\/chats\/([^/]+)$/, handle: (r) => chats.update(param(r, 0), r.body, r.traceId) },
-    {
-      method: "POST",
-      path: /^\/v3\/chats\/([^/]+)\/participants$/,
-      handle: (r) => chats.addParticipant(param(r, 0), r.body, r.traceId),
-    },
-    {
-      method: "DELETE",
-      path: /^\/v3\/chats\/([^/]+)\/participants$/,
-      handle: (r) => chats.removeParticipant(param(r, 0), r.body, r.traceId),
-    },
-    {
-      method: "POST",
-      path: /^\/v3\/webhook-subscriptions$/,
-      handle: (r) => ({ status: 201, body: subscriptions.create(jsonObject(r.body)) }),
-    },
-    {
-      method: "GET",
-      path: /^\/v3\/webhook-subscriptions$/,
-      handle: () => ({ status: 200, body: { subscriptions: subscriptions.list() } }),
-    },
-    {
-      method: "GET",
-      path: /^\/v3\/webhook-subscriptions\/([^/]+)$/,
-      handle: (r) => ({ status: 200, body: subscriptions.get(param(r, 0)) }),
-    },
-    {
-      method: "PUT",
-      path: /^\/v3\/webhook-subscriptions\/([^/]+)$/,
-      handle: (r) => ({ status: 200, body: subscriptions.update(param(r, 0), jsonObject(r.body)) }),
-    },
-    {
-      method: "DELETE",
-      path: /^\/v3\/webhook-subscriptions\/([^/]+)$/,
-      handle: (r) => {
-        subscriptions.delete(param(r, 0));
-        return { status: 204 };
-      },
-    },
+    route("POST", "/v3/chats", (_, body) => chats.create(body)),
+    route("GET", "/v3/chats/{id}", (chatId) => chats.retrieve(chatId)),
+    route("PUT", "/v3/chats/{id}", (chatId, body, traceId) => chats.update(chatId, body, traceId)),
+    route("POST", "/v3/chats/{id}/participants", (chatId, body, traceId) =>
+      chats.addParticipant(chatId, body, traceId),
+    ),
+    route("DELETE", "/v3/chats/{id}/participants", (chatId, body, traceId) =>
+      chats.removeParticipant(chatId, body, traceId),
+    ),
+    route("POST", "/v3/webhook-subscriptions", (_, body) => ({
+      status: 201,
+      body: subscriptions.create(jsonObject(body)),
+    })),
+    route("GET", "/v3/webhook-subscriptions", () => ({ status: 200, body: { subscriptions: subscriptions.list() } })),
+    route("GET", "/v3/webhook-subscriptions/{id}", (id) => ({ status: 200, body: subscriptions.get(id) })),
+    route("PUT", "/v3/webhook-subscriptions/{id}", (id, body) => ({
+      status: 200,
+      body: subscriptions.update(id, jsonObject(body)),
+    })),
+    route("DELETE", "/v3/webhook-subscriptions/{id}", (id) => {
+      subscriptions.delete(id);
+      return { status: 204 };
+    }),
   ];
 
   /**
    * Not Linq's: people on their phones, for a sandbox run out of process. Under their own prefix, never recorded as
    * calls and never faulted, so they cannot be mistaken for the API.
    */
-  const humanBody = (r: Request) => {
-    const body = jsonObject(r.body);
-    return { body, by: optionalString(body, "by") };
-  };
-  const human = (path: string, change: (chatId: string, r: Request) => EventRecord): Route => ({
-    method: "POST",
-    path: new RegExp(`^/_sandbox/chats/([^/]+)/${path}$`),
-    handle: (r) => ({ status: 200, body: change(param(r, 0), r) }),
-  });
+  const human = (change: string, apply: (chatId: string, body: JsonObject, by: string | undefined) => EventRecord) =>
+    route("POST", `/_sandbox/chats/{id}/${change}`, (chatId, raw) => {
+      const body = jsonObject(raw);
+      return { status: 200, body: apply(chatId, body, optionalString(body, "by")) };
+    });
   const controls: Route[] = [
-    human("human-rename", (chatId, r) => {
-      const { body, by } = humanBody(r);
-      return chats.humanRename(chatId, requiredString(body, "display_name"), by);
-    }),
-    human("human-set-icon", (chatId, r) => {
-      const { body, by } = humanBody(r);
-      return chats.humanSetIcon(chatId, optionalString(body, "group_chat_icon"), by);
-    }),
-    human("human-add", (chatId, r) => {
-      const { body, by } = humanBody(r);
-      return chats.humanAdd(chatId, requiredString(body, "handle"), by);
-    }),
-    human("human-remove", (chatId, r) => {
-      const { body, by } = humanBody(r);
-      return chats.humanRemove(chatId, requiredString(body, "handle"), by);
-    }),
+    human("human-rename", (chatId, body, by) => chats.humanRename(chatId, requiredString(body, "display_name"), by)),
+    human("human-set-icon", (chatId, body, by) =>
+      chats.humanSetIcon(chatId, optionalString(body, "group_chat_icon"), by),
+    ),
+    human("human-add", (chatId, body, by) => chats.humanAdd(chatId, requiredString(body, "handle"), by)),
+    human("human-remove", (chatId, body, by) => chats.humanRemove(chatId, requiredString(body, "handle"), by)),
   ];
+
+  const find = (table: Route[], method: string, path: string): Route => {
+    const found = table.find((candidate) => candidate.method === method && candidate.path.test(path));
+    if (found === undefined) throw notFound();
+    return found;
+  };
+
+  /** Decodes the path's id only now: a malformed one is still a call to a real route, and has drawn its fault. */
+  const run = (found: Route, path: string, body: string, traceId: string): Reply => {
+    let id: string;
+    try {
+      id = decodeURIComponent(found.path.exec(path)![1] ?? "");
+    } catch {
+      throw invalidValue("malformed path parameter");
+    }
+    return found.handle(id, body, traceId);
+  };
 
   function authorize(header: string | undefined): void {
     const key = bearerToken(header);
@@ -144,71 +125,50 @@ export function createApiServer(deps: ApiDeps): Server {
   /** Faults are drawn only for authorized calls to real routes, once each, before any work. */
   function answer(request: IncomingMessage, path: string, body: string, call: CallRecord): Reply {
     authorize(request.headers.authorization);
-    for (const route of routes) {
-      const match = route.path.exec(path);
-      if (match === null || route.method !== request.method) continue;
-      const fault = deps.faults.forCall();
-      if (fault !== undefined) call.fault = fault;
-      if (fault === "rate_limited") throw rateLimited(deps.config.retryAfterSeconds);
-      if (fault === "failed_before") throw internalError();
-      const reply = route.handle({ params: match.slice(1), body, traceId: call.traceId });
-      if (reply.operation !== undefined) call.operationSeq = reply.operation.seq;
-      if (fault === "failed_after") {
-        if (reply.operation !== undefined) reply.operation.answer = 500;
-        throw internalError();
-      }
-      return reply;
+    const found = find(routes, call.method, path);
+    const fault = deps.faults.forCall();
+    if (fault !== undefined) call.fault = fault;
+    if (fault === "rate_limited") throw rateLimited(deps.config.retryAfterSeconds);
+    if (fault === "failed_before") throw internalError();
+    const reply = run(found, path, body, call.traceId);
+    if (reply.operation !== undefined) call.operationSeq = reply.operation.seq;
+    if (fault === "failed_after") {
+      if (reply.operation !== undefined) reply.operation.answer = 500;
+      throw internalError();
     }
-    throw notFound();
-  }
-
-  async function serveControl(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-    let reply: Reply;
-    try {
-      authorize(request.headers.authorization);
-      const body = await readBody(request, MAX_BODY_BYTES);
-      if (body === undefined) throw invalidBody();
-      const route = controls.find((candidate) => candidate.method === request.method && candidate.path.test(path));
-      if (route === undefined) throw notFound();
-      const params = route.path.exec(path)!.slice(1);
-      reply = route.handle({ params, body: body.toString("utf8"), traceId: "" });
-    } catch (error) {
-      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${request.method} ${path}: ${String(error)}`);
-      const linqError = error instanceof LinqError ? error : internalError();
-      reply = { status: linqError.status, body: errorEnvelope(linqError, undefined) };
-    }
-    deps.config.log(`${request.method} ${path} → ${reply.status}`);
-    response.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body));
+    return reply;
   }
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? "/", "http://sandbox").pathname.replace(/\/+$/, "");
-    if (path.startsWith("/_sandbox/")) return serveControl(request, response, path);
-    const call = deps.truth.call({
-      method: request.method ?? "GET",
-      path,
-      traceId: deps.ids.traceId(),
-      status: 0,
-      at: deps.clock().toISOString(),
-    });
+    const method = request.method ?? "GET";
+    const isControl = path.startsWith("/_sandbox/");
+    const at = deps.clock().toISOString();
+    const call = isControl ? undefined : deps.truth.call({ method, path, traceId: deps.ids.traceId(), status: 0, at });
     let reply: Reply;
     try {
-      const body = await readBody(request, MAX_BODY_BYTES);
-      if (body === undefined) throw invalidBody();
-      reply = answer(request, path, body.toString("utf8"), call);
+      // A control checks the key before reading the body; Linq's routes read the body first.
+      if (isControl) authorize(request.headers.authorization);
+      const raw = await readBody(request, MAX_BODY_BYTES);
+      if (raw === undefined) throw invalidBody();
+      const body = raw.toString("utf8");
+      reply =
+        call === undefined ? run(find(controls, method, path), path, body, "") : answer(request, path, body, call);
     } catch (error) {
-      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${call.method} ${path}: ${String(error)}`);
+      if (!(error instanceof LinqError)) deps.config.log(`sandbox bug on ${method} ${path}: ${String(error)}`);
       const linqError = error instanceof LinqError ? error : internalError();
-      call.code = linqError.code;
-      reply = { status: linqError.status, body: errorEnvelope(linqError, call.traceId) };
+      if (call !== undefined) call.code = linqError.code;
+      reply = { status: linqError.status, body: errorEnvelope(linqError, call?.traceId) };
       if (linqError.retryAfterSeconds !== undefined)
         response.setHeader("retry-after", String(linqError.retryAfterSeconds));
     }
-    call.status = reply.status;
-    // Linq puts the call's trace id on every response, success or error; bodies that carry one carry the same.
-    response.setHeader("x-trace-id", call.traceId);
+    if (call !== undefined) {
+      call.status = reply.status;
+      // Linq puts the call's trace id on every response, success or error; bodies that carry one carry the same.
+      response.setHeader("x-trace-id", call.traceId);
+    }
     deps.config.log(
-      `${call.method} ${path} → ${reply.status}${call.code ? ` ${call.code}` : ""}${call.fault ? ` (${call.fault})` : ""}`,
+      `${method} ${path} → ${reply.status}${call?.code ? ` ${call.code}` : ""}${call?.fault ? ` (${call.fault})` : ""}`,
     );
     if (reply.body === undefined) {
       response.writeHead(reply.status).end();

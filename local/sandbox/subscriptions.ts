@@ -16,11 +16,6 @@ export interface WebhookSubscription {
   updated_at: string;
 }
 
-export interface CreatedSubscription extends WebhookSubscription {
-  /** Returned once, at creation, as on Linq. */
-  signing_secret: string;
-}
-
 /** The event types of `@linqapp/sdk` 0.28.2 (`WebhookEventType`). */
 export const WEBHOOK_EVENT_TYPES: readonly string[] = [
   "message.sent",
@@ -66,7 +61,8 @@ export class Subscriptions {
     this.#clock = clock;
   }
 
-  create(body: JsonObject): CreatedSubscription {
+  /** The signing secret is shown once, here, as on Linq. */
+  create(body: JsonObject): WebhookSubscription & { signing_secret: string } {
     const targetUrl = targetUrlOf(requiredString(body, "target_url"));
     const subscribedEvents = eventTypesOf(requiredArray(body, "subscribed_events"));
     const phoneNumbers = phoneNumbersOf(body["phone_numbers"]);

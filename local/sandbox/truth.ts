@@ -88,10 +88,7 @@ export interface EventRecord {
 
 export type AttemptResult = "delivered" | "retrying" | "rejected" | "gave_up" | "cancelled";
 
-export interface DeliveryRecord {
-  readonly eventId: string;
-  readonly webhookId: string;
-  readonly eventType: string;
+export interface DeliveryRecord extends Pick<EventRecord, "eventId" | "webhookId" | "eventType"> {
   readonly url: string;
   /** `undefined` for a configured target rather than a subscription. */
   readonly subscriptionId: string | undefined;
@@ -115,15 +112,8 @@ export interface JudgedPart extends Outcome {
 }
 
 /** One accepted change, judged: what a chaos test holds a service's operation record against. */
-export interface JudgedOperation {
+export interface JudgedOperation extends Pick<OperationRecord, "kind" | "chatId" | "traceId" | "request" | "answer"> {
   readonly operationSeq: number;
-  readonly kind: OperationKind;
-  readonly chatId: string;
-  /** The X-Trace-ID of the call that was accepted; `undefined` for a person's change. */
-  readonly traceId: string | undefined;
-  readonly request: Readonly<Record<string, string>>;
-  /** What the caller was told: 200/202, or 500 when the answer was lost after the work was accepted. */
-  readonly answer: number | undefined;
   readonly parts: readonly JudgedPart[];
   /** The events emitted for it, one per settled part that has an event. */
   readonly eventIds: readonly string[];
@@ -147,23 +137,21 @@ export interface SandboxTruth {
   readonly humanChanges: readonly JudgedOperation[];
 }
 
+/** Appends `record` to `records`, numbered from 1 in order. */
+function numbered<T extends { readonly seq: number }>(records: T[], record: Omit<T, "seq">): T {
+  const entry = { seq: records.length + 1, ...record } as T;
+  records.push(entry);
+  return entry;
+}
+
 export class TruthLog {
   readonly calls: CallRecord[] = [];
   readonly operations: OperationRecord[] = [];
   readonly events: EventRecord[] = [];
   readonly deliveries: DeliveryRecord[] = [];
 
-  call(record: Omit<CallRecord, "seq">): CallRecord {
-    const call = { seq: this.calls.length + 1, ...record };
-    this.calls.push(call);
-    return call;
-  }
-
-  operation(record: Omit<OperationRecord, "seq">): OperationRecord {
-    const operation = { seq: this.operations.length + 1, ...record };
-    this.operations.push(operation);
-    return operation;
-  }
+  call = (record: Omit<CallRecord, "seq">): CallRecord => numbered(this.calls, record);
+  operation = (record: Omit<OperationRecord, "seq">): OperationRecord => numbered(this.operations, record);
 
   /** A copy of everything, with each operation judged against the events and deliveries it led to. */
   snapshot(seed: number, chats: readonly Chat[], subscriptions: readonly WebhookSubscription[]): SandboxTruth {

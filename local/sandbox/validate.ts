@@ -23,18 +23,18 @@ export function requireUuid(value: string, name: string): string {
   return value;
 }
 
-/** Absent (or null) is 1001; present but not a non-empty string is 1005. */
-export function requiredString(body: JsonObject, field: string): string {
-  const value = body[field];
-  if (value === undefined || value === null) throw missingField(field);
-  if (typeof value !== "string" || value.length === 0) throw invalidValue(`${field} must be a non-empty string`);
-  return value;
-}
-
+/** Present but not a non-empty string is 1005. */
 export function optionalString(body: JsonObject, field: string): string | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string" || value.length === 0) throw invalidValue(`${field} must be a non-empty string`);
+  return value;
+}
+
+/** Absent (or null) is 1001. */
+export function requiredString(body: JsonObject, field: string): string {
+  const value = optionalString(body, field);
+  if (value === undefined) throw missingField(field);
   return value;
 }
 

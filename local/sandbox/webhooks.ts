@@ -1,14 +1,11 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import type { ResolvedOptions } from "./config.ts";
-import { renderEvent } from "./events.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { ResolvedOptions, WebhookTarget } from "./config.ts";
+import type { Scheduler } from "../scheduler.ts";
 import type { AttemptResult, EventRecord, TruthLog } from "./truth.ts";
 
 /** Where one event goes: a webhook subscription or a configured target. */
-export interface Destination {
-  readonly url: string;
-  readonly secret: string;
+export interface Destination extends WebhookTarget {
   readonly subscriptionId: string | undefined;
   readonly webhookVersion: string;
 }
@@ -22,10 +19,14 @@ export function legacySignature(secret: string, timestampSeconds: number, body: 
   return createHmac("sha256", secret).update(`${timestampSeconds}.${body}`).digest("hex");
 }
 
-export type DeliveryPolicy = Pick<
-  ResolvedOptions,
-  "retryScheduleMs" | "deliveryTimeoutMs" | "reorderWindowMs" | "partnerId"
->;
+export interface DeliveryDeps {
+  readonly scheduler: Scheduler;
+  readonly truth: TruthLog;
+  readonly clock: () => Date;
+  readonly log: (line: string) => void;
+  readonly policy: Pick<ResolvedOptions, "retryScheduleMs" | "deliveryTimeoutMs" | "reorderWindowMs" | "partnerId">;
+  readonly destinations: (event: EventRecord) => Destination[];
+}
 
 /**
  * Sends events the way Linq (Svix) does: signed, at least once, retried with backoff on 5xx, 429 and network errors,
@@ -33,29 +34,12 @@ export type DeliveryPolicy = Pick<
  * were drawn for each event.
  */
 export class Deliveries {
-  readonly #scheduler: Scheduler;
-  readonly #truth: TruthLog;
-  readonly #clock: () => Date;
-  readonly #log: (line: string) => void;
-  readonly #policy: DeliveryPolicy;
-  readonly #destinations: (event: EventRecord) => Destination[];
+  readonly #deps: DeliveryDeps;
   readonly #held = new Map<string, { events: EventRecord[]; cancel: () => void }>();
   #dispatched = 0;
 
-  constructor(deps: {
-    scheduler: Scheduler;
-    truth: TruthLog;
-    clock: () => Date;
-    log: (line: string) => void;
-    policy: DeliveryPolicy;
-    destinations: (event: EventRecord) => Destination[];
-  }) {
-    this.#scheduler = deps.scheduler;
-    this.#truth = deps.truth;
-    this.#clock = deps.clock;
-    this.#log = deps.log;
-    this.#policy = deps.policy;
-    this.#destinations = deps.destinations;
+  constructor(deps: DeliveryDeps) {
+    this.#deps = deps;
   }
 
   /**
@@ -69,7 +53,7 @@ export class Deliveries {
       this.#hold(event);
       return;
     }
-    this.#scheduler.track(this.#dispatchInOrder([event, ...this.#takeHeld(event.chatId)]));
+    this.#deps.scheduler.track(this.#dispatchInOrder([event, ...this.#takeHeld(event.chatId)]));
   }
 
   #hold(event: EventRecord): void {
@@ -78,8 +62,8 @@ export class Deliveries {
       held.events.push(event);
       return;
     }
-    const cancel = this.#scheduler.after(this.#policy.reorderWindowMs, () => {
-      this.#scheduler.track(this.#dispatchInOrder(this.#takeHeld(event.chatId)));
+    const cancel = this.#deps.scheduler.after(this.#deps.policy.reorderWindowMs, () => {
+      this.#deps.scheduler.track(this.#dispatchInOrder(this.#takeHeld(event.chatId)));
     });
     this.#held.set(event.chatId, { events: [event], cancel });
   }
@@ -104,11 +88,11 @@ export class Deliveries {
 
   /** Resolves once every destination answered the first attempt; retries and duplicates go on by themselves. */
   async #dispatch(event: EventRecord): Promise<void> {
-    event.dispatchedAt = this.#clock().toISOString();
+    event.dispatchedAt = this.#deps.clock().toISOString();
     event.dispatchSeq = ++this.#dispatched;
     await Promise.all(
-      this.#destinations(event).map((destination) => {
-        const body = renderEvent(event, this.#policy.partnerId, destination.webhookVersion);
+      this.#deps.destinations(event).map((destination) => {
+        const body = renderEvent(event, this.#deps.policy.partnerId, destination.webhookVersion);
         return this.#attempt(event, destination, body, 1, 1);
       }),
     );
@@ -117,7 +101,7 @@ export class Deliveries {
   #attempt(event: EventRecord, destination: Destination, body: string, copy: 1 | 2, attempt: number): Promise<void> {
     const work = this.#post(event, destination, body).then(({ status, error }) => {
       const result = this.#resultOf(status, attempt);
-      this.#truth.deliveries.push({
+      this.#deps.truth.deliveries.push({
         eventId: event.eventId,
         webhookId: event.webhookId,
         eventType: event.eventType,
@@ -128,28 +112,28 @@ export class Deliveries {
         status,
         ...(error === undefined ? {} : { error }),
         result,
-        at: this.#clock().toISOString(),
+        at: this.#deps.clock().toISOString(),
       });
-      this.#log(
+      this.#deps.log(
         `webhook ${event.eventType} ${event.webhookId} → ${destination.url} copy ${copy} attempt ${attempt}: ${status ?? error} (${result})`,
       );
       if (result === "retrying") {
-        const wait = this.#policy.retryScheduleMs[attempt - 1] ?? 0;
-        this.#scheduler.after(wait, () => void this.#attempt(event, destination, body, copy, attempt + 1));
+        const wait = this.#deps.policy.retryScheduleMs[attempt - 1] ?? 0;
+        this.#deps.scheduler.after(wait, () => void this.#attempt(event, destination, body, copy, attempt + 1));
       } else if (result !== "cancelled" && copy === 1 && event.duplicated) {
         void this.#attempt(event, destination, body, 2, 1);
       }
     });
-    this.#scheduler.track(work);
+    this.#deps.scheduler.track(work);
     return work;
   }
 
   #resultOf(status: number | null, attempt: number): AttemptResult {
-    if (this.#scheduler.stopped) return "cancelled";
+    if (this.#deps.scheduler.stopped) return "cancelled";
     if (status !== null && status >= 200 && status < 300) return "delivered";
     const retryable = status === null || status === 429 || status >= 500;
     if (!retryable) return "rejected";
-    return attempt <= this.#policy.retryScheduleMs.length ? "retrying" : "gave_up";
+    return attempt <= this.#deps.policy.retryScheduleMs.length ? "retrying" : "gave_up";
   }
 
   async #post(
@@ -157,7 +141,8 @@ export class Deliveries {
     destination: Destination,
     body: string,
   ): Promise<{ status: number | null; error?: string }> {
-    const timestamp = Math.floor(this.#clock().getTime() / 1000);
+    const { clock, scheduler, policy } = this.#deps;
+    const timestamp = Math.floor(clock().getTime() / 1000);
     const signature = new Webhook(destination.secret).sign(event.webhookId, new Date(timestamp * 1000), body);
     const headers: Record<string, string> = {
       "content-type": "application/json",
@@ -176,15 +161,29 @@ export class Deliveries {
         headers,
         body,
         redirect: "manual",
-        signal: AbortSignal.any([this.#scheduler.signal, AbortSignal.timeout(this.#policy.deliveryTimeoutMs)]),
+        signal: AbortSignal.any([scheduler.signal, AbortSignal.timeout(policy.deliveryTimeoutMs)]),
       });
       await response.arrayBuffer().catch(() => undefined);
       return { status: response.status };
     } catch (error) {
-      if (this.#scheduler.stopped) return { status: null, error: "stopped" };
+      if (scheduler.stopped) return { status: null, error: "stopped" };
       return { status: null, error: describe(error) };
     }
   }
+}
+
+/** The body as sent, Linq's `WebhookEnvelopeBase`; `webhook_version` is the receiving subscription's. */
+function renderEvent(event: EventRecord, partnerId: string, webhookVersion: string): string {
+  return JSON.stringify({
+    api_version: "v3",
+    webhook_version: webhookVersion,
+    event_type: event.eventType,
+    event_id: event.eventId,
+    created_at: event.createdAt,
+    trace_id: event.traceId,
+    partner_id: partnerId,
+    data: event.data,
+  });
 }
 
 function describe(error: unknown): string {

@@ -2,13 +2,8 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { afterEach, describe, expect, it } from "vitest";
 import { REQUEST_DELIVERY, requestPattern, type RequestDetailType } from "../../src/definitions/events.ts";
 import { functions } from "../../src/definitions/functions.ts";
-import {
-  functionSubscriptions,
-  startLocalBus,
-  type BusEvent,
-  type LocalBus,
-  type LocalBusOptions,
-} from "../../local/bus/index.ts";
+import { startLocalBus, type BusEvent, type LocalBus, type LocalBusOptions } from "../../local/bus/index.ts";
+import { functionSubscriptions } from "../../local/stack.ts";
 
 const FAST_RETRIES = [5, 10];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { portFromEnv } from "../../local/ports.ts";
+import { portFromEnv } from "../../local/http.ts";
 
 describe("the local run's ports", () => {
   it("come from the environment, with the contract's defaults, and a bad one is refused by name", () => {

@@ -1,6 +1,6 @@
 /**
- * Owns every timer and in-flight delivery of one sandbox, so `idle()` can tell when nothing is left to happen and
- * `stop()` can cancel all of it.
+ * Owns every timer and in-flight delivery of one sandbox or bus, so `idle()` can tell when nothing is left to happen
+ * and `stop()` can cancel all of it.
  */
 export class Scheduler {
   readonly #timers = new Set<NodeJS.Timeout>();
