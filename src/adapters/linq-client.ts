@@ -11,7 +11,7 @@
  * Linq's answers are validated here: nothing unchecked from Linq reaches the domain.
  */
 import LinqAPIV3, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@linqapp/sdk";
-import { LinqRefusal, LinqUnavailable, LinqCode } from "../domain/errors.ts";
+import { LinqRefusal, LinqUnavailable, LinqCode, type LinqTry } from "../domain/errors.ts";
 import type { ChatUpdateRequest } from "../domain/operation.ts";
 import type { LinqAnswer, LinqApi, LinqChat, LinqHandle } from "../domain/ports.ts";
 
@@ -61,17 +61,17 @@ export class LinqClient implements LinqApi {
   }
 
   async updateChat(chatId: string, request: ChatUpdateRequest): Promise<LinqAnswer<Record<string, unknown>>> {
-    const { data, traceId } = await this.#withRetries(
+    const { data, traceId, tries } = await this.#withRetries(
       (timeout) => this.#sdk.chats.update(chatId, request, { timeout }).withResponse(),
       false,
     );
     const answer = objectOf(data);
     const body = { chat_id: stringOr(answer.chat_id, chatId), status: stringOr(answer.status, "pending") };
-    return traceId === undefined ? { body } : { body, traceId };
+    return { body, tries, ...(traceId === undefined ? {} : { traceId }) };
   }
 
   async removeParticipant(chatId: string, handle: string): Promise<LinqAnswer<Record<string, unknown>>> {
-    const { data, traceId } = await this.#withRetries(
+    const { data, traceId, tries } = await this.#withRetries(
       (timeout) => this.#sdk.chats.participants.remove(chatId, { handle }, { timeout }).withResponse(),
       true,
     );
@@ -85,7 +85,7 @@ export class LinqClient implements LinqApi {
       status: stringOr(answer.status, "accepted"),
       ...(bodyTraceId === undefined ? {} : { trace_id: bodyTraceId }),
     };
-    return traceId === undefined ? { body } : { body, traceId };
+    return { body, tries, ...(traceId === undefined ? {} : { traceId }) };
   }
 
   async getChat(chatId: string): Promise<LinqChat> {
@@ -120,8 +120,13 @@ export class LinqClient implements LinqApi {
    * first attempt worked (the participant is gone). Such a refusal proves nothing, so it becomes "unknown" and the
    * reconciler reads the chat to decide.
    */
-  async #withRetries<T>(attempt: Attempt<T>, ambiguousRetryRefusal: boolean): Promise<{ data: T; traceId?: string }> {
+  async #withRetries<T>(
+    attempt: Attempt<T>,
+    ambiguousRetryRefusal: boolean,
+  ): Promise<{ data: T; traceId?: string; tries: LinqTry[] }> {
     const deadline = this.#now() + this.#policy.deadlineMs;
+    // Every try, with what became of it: a failed one may have been done by Linq all the same.
+    const tries: LinqTry[] = [];
     let ambiguous = false;
     let last: LinqUnavailable | undefined;
     for (let n = 1; n <= this.#policy.maxAttempts; n++) {
@@ -130,17 +135,30 @@ export class LinqClient implements LinqApi {
       try {
         const { data, response } = await attempt(Math.min(this.#policy.attemptTimeoutMs, remaining));
         const traceId = traceIdOf(response.headers);
-        return traceId === undefined ? { data } : { data, traceId };
+        tries.push({ fate: "accepted", ...(traceId === undefined ? {} : { traceId }), status: response.status });
+        return { data, ...(traceId === undefined ? {} : { traceId }), tries };
       } catch (error) {
         const verdict = classify(error);
         const traceId = error instanceof APIError ? traceIdOf(error.headers) : undefined;
+        const status = error instanceof APIError ? error.status : undefined;
         const trace = traceId === undefined ? {} : { traceId };
+        const fate =
+          verdict.kind === "refused" || verdict.kind === "misconfigured" || verdict.notDone ? "refused" : "unknown";
+        tries.push({ fate, ...trace, ...(status === undefined ? {} : { status }) });
         if (verdict.kind === "refused") {
-          if (ambiguous && ambiguousRetryRefusal) throw new LinqUnavailable("unavailable", { cause: error, ...trace });
-          throw verdict.refusal;
+          const refusal =
+            ambiguous && ambiguousRetryRefusal
+              ? new LinqUnavailable("unavailable", { cause: error, ...trace })
+              : verdict.refusal;
+          refusal.tries = tries;
+          throw refusal;
         }
-        if (verdict.kind === "misconfigured") throw new LinqUnavailable("unavailable", { cause: error, ...trace });
-        ambiguous = true;
+        if (verdict.kind === "misconfigured") {
+          const misconfigured = new LinqUnavailable("unavailable", { cause: error, ...trace });
+          misconfigured.tries = tries;
+          throw misconfigured;
+        }
+        ambiguous ||= fate === "unknown";
         last = new LinqUnavailable(verdict.kind === "timeout" ? "timeout" : "unavailable", { cause: error, ...trace });
         // No attempt follows the last one, so nothing to wait for: the caller gets its answer now.
         if (n === this.#policy.maxAttempts) break;
@@ -149,7 +167,9 @@ export class LinqClient implements LinqApi {
         await this.#sleep(wait);
       }
     }
-    throw last ?? new LinqUnavailable("timeout");
+    const failed = last ?? new LinqUnavailable("timeout");
+    failed.tries = tries;
+    throw failed;
   }
 
   /** Full jitter over an exponential, capped: spreads retries of many callers hitting the same Linq hiccup. */
@@ -161,9 +181,10 @@ export class LinqClient implements LinqApi {
 
 type Verdict =
   | { kind: "refused"; refusal: LinqRefusal }
-  | { kind: "misconfigured"; retryAfterMs?: undefined }
-  | { kind: "timeout"; retryAfterMs?: undefined }
-  | { kind: "transient"; retryAfterMs?: number };
+  | { kind: "misconfigured"; retryAfterMs?: undefined; notDone?: undefined }
+  | { kind: "timeout"; retryAfterMs?: undefined; notDone?: undefined }
+  /** `notDone`: Linq says it did not do it (429, 409/2009), only that it might later. */
+  | { kind: "transient"; retryAfterMs?: number; notDone?: true };
 
 function classify(error: unknown): Verdict {
   if (error instanceof APIConnectionTimeoutError) return { kind: "timeout" };
@@ -188,7 +209,10 @@ function classify(error: unknown): Verdict {
     status >= 500 ||
     (status === 409 && code === LinqCode.chatBeingCreated);
   if (!transient) return { kind: "refused", refusal };
-  return retryAfterMs === undefined ? { kind: "transient" } : { kind: "transient", retryAfterMs };
+  const notDone = status === 429 || status === 409 ? { notDone: true as const } : {};
+  return retryAfterMs === undefined
+    ? { kind: "transient", ...notDone }
+    : { kind: "transient", retryAfterMs, ...notDone };
 }
 
 function retryAfter(error: APIError): number | undefined {

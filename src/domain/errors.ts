@@ -71,9 +71,21 @@ export function unauthorized(): ServiceError {
  * Linq refused the request for good (a 1xxx/2xxx code): passed through with Linq's status and code.
  * Retrying cannot help, so nothing retries it.
  */
+/**
+ * One try of a call to Linq (the client retries), as far as Linq's answer, if any, tells: done, refused, or unknown (a
+ * 5xx or a timeout may have been done all the same, so its operation must expect an event for it too).
+ */
+export interface LinqTry {
+  fate: "accepted" | "refused" | "unknown";
+  traceId?: string;
+  status?: number;
+}
+
 export class LinqRefusal extends ServiceError {
   /** The `X-Trace-ID` of Linq's answer. */
   readonly traceId: string | undefined;
+  /** Every try of the call, this refusal last. */
+  tries: LinqTry[] = [];
 
   constructor(status: number, code: number, message: string, traceId?: string) {
     super(status, code, message, { shouldRetry: false });
@@ -89,6 +101,8 @@ export class LinqRefusal extends ServiceError {
 export class LinqUnavailable extends ServiceError {
   /** The `X-Trace-ID` of Linq's last answer, when one came. */
   readonly traceId: string | undefined;
+  /** Every try of the call. */
+  tries: LinqTry[] = [];
 
   constructor(kind: "timeout" | "unavailable", options?: { cause?: unknown; retryAfter?: number; traceId?: string }) {
     super(

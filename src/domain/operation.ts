@@ -2,7 +2,7 @@
  * The operation record and the only ways it may change. Pure functions: the store decides nothing, it only persists
  * what these return under a version check it owns, so "never backwards, never out of a terminal state" lives here, once.
  */
-import { errorEnvelope, LinqCode, type LinqRefusal } from "./errors.ts";
+import { errorEnvelope, LinqCode, type LinqRefusal, type LinqTry } from "./errors.ts";
 import type { Answer } from "./ports.ts";
 
 export type OperationKind = "chat.update" | "participant.remove";
@@ -221,11 +221,15 @@ export function abandonCall(record: StoredOperation, at: string): StoredOperatio
   };
 }
 
-/** What Linq answered a call, and what the caller is told. */
-export type CallResult =
+/**
+ * What Linq answered a call, and what the caller is told. `tries`: every try the client made for the call (it retries
+ * a 5xx or a timeout), when it tells them; otherwise the call counts as one try.
+ */
+export type CallResult = (
   | { result: "accepted"; traceId?: string; status: number; body: Record<string, unknown> }
   | { result: "refused"; traceId?: string; refusal: LinqRefusal }
-  | { result: "unknown"; traceId?: string; status?: number; presumedAccepted?: true };
+  | { result: "unknown"; traceId?: string; status?: number; presumedAccepted?: true }
+) & { tries?: LinqTry[] };
 
 /**
  * Records one call's answer. An accepted removal takes Linq's trace id as its public id. A refusal settles every part
@@ -233,12 +237,14 @@ export type CallResult =
  * may come.
  */
 export function recordCall(record: StoredOperation, call: CallResult, at: string): StoredOperation {
-  const attempt: LinqAttempt = { at, result: call.result };
-  if (call.traceId !== undefined) attempt.trace_id = call.traceId;
-  const status = call.result === "refused" ? call.refusal.status : call.status;
-  if (status !== undefined) attempt.status = status;
+  const attempts: LinqAttempt[] = (call.tries ?? [triedOnce(call)]).map((tried) => ({
+    at,
+    result: tried.fate,
+    ...(tried.traceId === undefined ? {} : { trace_id: tried.traceId }),
+    ...(tried.status === undefined ? {} : { status: tried.status }),
+  }));
   const { calling_since: _calling, ...rest } = record;
-  let next: StoredOperation = { ...rest, linq_attempts: [...record.linq_attempts, attempt], updated_at: at };
+  let next: StoredOperation = { ...rest, linq_attempts: [...record.linq_attempts, ...attempts], updated_at: at };
 
   if (call.result === "accepted") {
     const linqTraceId = typeof call.body.trace_id === "string" ? call.body.trace_id : undefined;
@@ -282,6 +288,15 @@ export function refuse(
     next = { ...next, error: { code: error.code, message: error.message, status: error.status } };
   }
   return next;
+}
+
+function triedOnce(call: CallResult): LinqTry {
+  const status = call.result === "refused" ? call.refusal.status : call.status;
+  return {
+    fate: call.result,
+    ...(call.traceId === undefined ? {} : { traceId: call.traceId }),
+    ...(status === undefined ? {} : { status }),
+  };
 }
 
 export interface PartOutcome {

@@ -11,7 +11,7 @@
  * call of unknown fate: one operation per key, and Linq called again only when it may not have been reached.
  */
 import { createHash } from "node:crypto";
-import { IdempotencyConflict, LinqRefusal, LinqUnavailable } from "./errors.ts";
+import { IdempotencyConflict, LinqRefusal, LinqUnavailable, type LinqTry } from "./errors.ts";
 import {
   acceptedAnswer,
   isTerminal,
@@ -169,19 +169,30 @@ async function callOnce(
   try {
     const answer = await callLinq();
     const status = kind === "participant.remove" ? 202 : 200;
-    return { result: "accepted", status, body: answer.body, ...traceOf(answer) };
+    return { result: "accepted", status, body: answer.body, ...traceOf(answer), ...triesOf(answer) };
   } catch (error) {
     if (error instanceof LinqRefusal) {
       // The earlier call's fate is unknown: Linq may refuse this removal only because that call removed the
       // participant. Such a refusal proves nothing: the caller hears "accepted", and the reconciler reads the chat.
       if (resumed && kind === "participant.remove") {
-        return { result: "unknown", status: error.status, presumedAccepted: true, ...traceOf(error) };
+        return {
+          result: "unknown",
+          status: error.status,
+          presumedAccepted: true,
+          ...traceOf(error),
+          ...triesOf(error),
+        };
       }
-      return { result: "refused", refusal: error, ...traceOf(error) };
+      return { result: "refused", refusal: error, ...traceOf(error), ...triesOf(error) };
     }
-    if (error instanceof LinqUnavailable) return { result: "unknown", error, ...traceOf(error) };
+    if (error instanceof LinqUnavailable) return { result: "unknown", error, ...traceOf(error), ...triesOf(error) };
     throw error;
   }
+}
+
+/** Every try the client made, when it says: each one Linq may have done is one more event the operation may hear. */
+function triesOf(source: { tries?: LinqTry[] | undefined }): { tries?: LinqTry[] } {
+  return source.tries === undefined || source.tries.length === 0 ? {} : { tries: source.tries };
 }
 
 function traceOf(source: { traceId?: string | undefined }): { traceId?: string } {

@@ -3,6 +3,7 @@
  * the Linq SDK and EventBridge; domain tests implement them with fakes, and one contract suite runs against both
  * stores so they cannot drift.
  */
+import type { LinqTry } from "./errors.ts";
 import type { KeptEvent } from "./kept-event.ts";
 import type { ChatUpdateRequest, OperationRecord, StoredOperation } from "./operation.ts";
 
@@ -99,10 +100,11 @@ export interface LinqChat {
   handles: LinqHandle[];
 }
 
-/** Linq's answer to one call, with the `X-Trace-ID` of the response. */
+/** Linq's answer to one call, with the `X-Trace-ID` of the response and every try the client made for it. */
 export interface LinqAnswer<T> {
   body: T;
   traceId?: string;
+  tries?: LinqTry[];
 }
 
 /**

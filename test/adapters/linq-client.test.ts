@@ -75,6 +75,7 @@ describe("Linq's answers", () => {
     expect(await client().updateChat(CHAT, { display_name: "Team" })).toEqual({
       body: { chat_id: CHAT, status: "pending" },
       traceId: TRACE,
+      tries: [{ fate: "accepted", traceId: TRACE, status: 200 }],
     });
     expect(calls).toEqual([
       { method: "PUT", path: `/v3/chats/${CHAT}`, body: JSON.stringify({ display_name: "Team" }) },
@@ -92,6 +93,7 @@ describe("Linq's answers", () => {
     expect(await client().removeParticipant(CHAT, "+15550000004")).toEqual({
       body: { message: "Participant removal queued", status: "accepted", trace_id: "abc123" },
       traceId: TRACE,
+      tries: [{ fate: "accepted", traceId: TRACE, status: 202 }],
     });
     expect(calls[0]).toMatchObject({ method: "DELETE", body: JSON.stringify({ handle: "+15550000004" }) });
   });
@@ -106,7 +108,35 @@ describe("Linq's answers", () => {
     script = [{ status: 200, body: { chat_id: CHAT, status: "pending" }, headers: { "x-trace-id": "../../etc" } }];
     expect(await client().updateChat(CHAT, { display_name: "Team" })).toEqual({
       body: { chat_id: CHAT, status: "pending" },
+      tries: [{ fate: "accepted", status: 200 }],
     });
+  });
+
+  it("tells every try of a call it retried: a 5xx may have been done all the same, a 429 was not", async () => {
+    const trace = (n: number) => `${n}`.repeat(32);
+    script = [
+      { ...linqError(500, 3006), headers: { "x-trace-id": trace(1) } },
+      { ...linqError(429, 1007), headers: { "x-trace-id": trace(2), "retry-after": "0" } },
+      { status: 200, body: { chat_id: CHAT, status: "pending" }, headers: { "x-trace-id": trace(3) } },
+    ];
+    expect((await client().updateChat(CHAT, { display_name: "Team" })).tries).toEqual([
+      { fate: "unknown", traceId: trace(1), status: 500 },
+      { fate: "refused", traceId: trace(2), status: 429 },
+      { fate: "accepted", traceId: trace(3), status: 200 },
+    ]);
+
+    script = [
+      { ...linqError(502, 3006), headers: { "x-trace-id": trace(4) } },
+      { ...linqError(409, 1006), headers: { "x-trace-id": trace(5) } },
+    ];
+    const refused = await client()
+      .updateChat(CHAT, { display_name: "Team" })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LinqRefusal);
+    expect((refused as LinqRefusal).tries).toEqual([
+      { fate: "unknown", traceId: trace(4), status: 502 },
+      { fate: "refused", traceId: trace(5), status: 409 },
+    ]);
   });
 
   it("does not trust an unusable trace id from Linq", async () => {

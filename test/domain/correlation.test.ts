@@ -270,6 +270,34 @@ describe("a failure event several operations could own (issue 10, 1)", () => {
     ]);
   });
 
+  it("a failing rename the Linq client itself retried after a 5xx expects both failures, never failing a good rename in flight", async () => {
+    const good = await requestUpdate({ display_name: "Good name" });
+    world.linq.answerUpdateChat({
+      body: { chat_id: CHAT, status: "pending" },
+      traceId: "linq-b2",
+      tries: [
+        { fate: "unknown", traceId: "linq-b1", status: 500 },
+        { fate: "accepted", traceId: "linq-b2", status: 200 },
+      ],
+    });
+    const bad = await requestUpdate({ display_name: "fail:bad name" });
+    expect((await recordOf(bad)).linq_attempts.map((a) => [a.result, a.trace_id])).toEqual([
+      ["unknown", "linq-b1"],
+      ["accepted", "linq-b2"],
+    ]);
+
+    // Both failures arrive first, naming no call of ours (events with trace ids of their own), the good one's success
+    // last: neither failure may fail the good rename.
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001));
+    await world.deliver(groupNameUpdateFailed(CHAT, 4001));
+    expect(await statusOf(good)).toBe("pending");
+    await world.deliver(groupNameUpdated(CHAT, "Good name", { changedBy: OUR_LINE }));
+
+    expect(await statusOf(good)).toBe("succeeded");
+    expect(await statusOf(bad)).toBe("failed");
+    expect((await recordOf(bad)).results.display_name?.evidence?.filter((e) => e.source === "webhook")).toHaveLength(2);
+  });
+
   it("a failing rename whose first call died mid-flight and was retried absorbs both failure events, never failing the next rename", async () => {
     // The function died while Linq was being called: that call may have reached Linq. The retry calls Linq again.
     world.linq.answerUpdateChat(() => {

@@ -17,14 +17,8 @@
  */
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mulberry32, type Random } from "../../local/sandbox/faults.ts";
-import type {
-  ChangedBy,
-  IconMode,
-  JudgedOperation,
-  RemovedHandles,
-  SandboxTruth,
-  TraceLink,
-} from "../../local/sandbox/index.ts";
+import type { ChangedBy, IconMode, RemovedHandles, TraceLink } from "../../local/sandbox/config.ts";
+import type { JudgedOperation, SandboxTruth } from "../../local/sandbox/truth.ts";
 import { LOCAL_BUS_NAME, startLocalStack, type LocalStack } from "../../local/stack.ts";
 import { SERVICE_EVENT_SOURCE } from "../../src/definitions/events.ts";
 import type { OperationRecord, Part } from "../../src/domain/operation.ts";
