@@ -114,16 +114,18 @@ function table(reports: (ChaosReport | Failed)[]): string {
     "proven wrong",
     "inferred",
     "inferred wrong",
+    "of which undecidable",
     "dup side effects",
     "events missing/dup",
     "pending",
+    "horizon ms",
     "seconds",
     "result",
   ];
   const rows = reports.map((r) => {
     const result = r.misses.length === 0 ? "pass" : "MISS";
     if (!("faults" in r))
-      return [r.world, String(r.dropRate), String(r.seed), "-", "-", "-", "-", "-", "-", "-", "-", result];
+      return [r.world, String(r.dropRate), String(r.seed), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", result];
     return [
       r.world,
       String(r.dropRate),
@@ -132,9 +134,11 @@ function table(reports: (ChaosReport | Failed)[]): string {
       String(r.provenWrong),
       String(r.inferred),
       String(r.inferredWrong),
+      String(r.undecidable),
       String(r.duplicateSideEffects),
       `${r.eventsMissing}/${r.eventsDuplicate}`,
       String(r.pending),
+      String(r.horizonMs),
       String(r.seconds),
       result,
     ];

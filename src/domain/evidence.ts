@@ -161,7 +161,14 @@ function byReceipt(a: KeptEvent, b: KeptEvent): number {
 }
 
 /** Settles (or adds evidence to) the operation an ambiguous event turned out to belong to, inferred. */
-export function assign(decision: Decision, event: KeptEvent, target: StoredOperation, how: string, at: string): void {
+export function assign(
+  decision: Decision,
+  event: KeptEvent,
+  target: StoredOperation,
+  how: string,
+  at: string,
+  matchedBy: "elimination" | "deadline" = "elimination",
+): void {
   const evidence = event.evidence;
   if (evidence === undefined || event.part === undefined || event.outcome === undefined) return;
   const record = decision.current(target);
@@ -173,7 +180,7 @@ export function assign(decision: Decision, event: KeptEvent, target: StoredOpera
     basis: "inferred",
     ...(evidence.error_code === undefined ? {} : { errorCode: evidence.error_code }),
     reason: outcomeReason(evidence, how),
-    evidence: { ...evidence, matched_by: "elimination" },
+    evidence: { ...evidence, matched_by: matchedBy },
   });
   decision.operation(target, next);
   decision.event(event, { ...event, resolved_to: target.id });

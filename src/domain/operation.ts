@@ -61,7 +61,12 @@ export type Evidence =
       /** When we learned it. */
       received_at: string;
       /** How the event was tied to this operation. */
-      matched_by?: "trace_id" | "value" | "handle" | "elimination" | "late";
+      /**
+       * How the event was tied to this operation. `deadline`: several operations could own it and nothing Linq sent
+       * told which; the oldest took it once past its deadline. Such an outcome is the service's best reading, not a
+       * finding.
+       */
+      matched_by?: "trace_id" | "value" | "handle" | "elimination" | "deadline" | "late";
     }
   | {
       source: "reconciler";

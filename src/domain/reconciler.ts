@@ -173,11 +173,17 @@ export function decideFromChat(view: ChatView, read: Read, now: Date, policy: Re
   // A kept event still undecided when its oldest candidate is past the deadline is that candidate's: every event of
   // the oldest has arrived by then (Linq's delivery horizon), and any that would have decided otherwise would have.
   for (const event of unresolved().sort((a, b) => a.received_at.localeCompare(b.received_at))) {
-    const oldest = candidatesFor(decision.view(), event.part as Part, event.outcome).filter(
+    const candidates = candidatesFor(decision.view(), event.part as Part, event.outcome).filter(
       (record) => event.candidates === undefined || event.candidates.includes(record.id),
-    )[0];
+    );
+    const oldest = candidates[0];
     if (oldest !== undefined && overdue(oldest)) {
-      assign(decision, event, oldest, "by deadline, the oldest of its candidates", at);
+      const others = candidates.length - 1;
+      const how =
+        others === 0
+          ? "by deadline, the only candidate left"
+          : `by deadline, the oldest of ${candidates.length} operations it could belong to: nothing Linq sent said which`;
+      assign(decision, event, oldest, how, at, others === 0 ? "elimination" : "deadline");
     }
   }
 
