@@ -33,8 +33,32 @@ export function capacity(record: StoredOperation, part: Part, outcome?: "succeed
 }
 
 /** The operations of the view that could own one more outcome event of this part (of this outcome), oldest first. */
+/**
+ * The operations of the view that could own one more outcome event of this part. Those the outcome fits come first
+ * (the part still pending, or settled the same way): a failure for a part whose own event said it succeeded would need
+ * Linq to have done the same request twice with opposite results. Then oldest first.
+ */
 export function candidatesFor(view: ChatView, part: Part, outcome?: "succeeded" | "failed"): StoredOperation[] {
-  return view.operations.filter((record) => capacity(record, part, outcome) > 0).sort(byAge);
+  const rank = (record: StoredOperation) => (fits(record, part, outcome) ? 2 : 0) + (owed(record, part) > 0 ? 1 : 0);
+  return view.operations
+    .filter((record) => capacity(record, part, outcome) > 0)
+    .sort((a, b) => rank(b) - rank(a) || byAge(a, b));
+}
+
+/**
+ * Events of this part the operation is owed for sure: one per call Linq accepted, less those heard. An operation owed
+ * one is a likelier owner than one whose room comes only from calls that may never have reached Linq.
+ */
+export function owed(record: StoredOperation, part: Part): number {
+  if (!partsOf(record).includes(part)) return 0;
+  const accepted = record.linq_attempts.filter((attempt) => attempt.result === "accepted").length;
+  const heard = (record.results[part]?.evidence ?? []).filter((e) => e.source === "webhook").length;
+  return Math.max(0, accepted - heard);
+}
+
+export function fits(record: StoredOperation, part: Part, outcome?: "succeeded" | "failed"): boolean {
+  const status = record.results[part]?.status;
+  return outcome === undefined || status === "pending" || status === outcome;
 }
 
 export function byAge(a: StoredOperation, b: StoredOperation): number {

@@ -16,7 +16,7 @@
  * all past the deadline are assigned in order, inferred.
  */
 import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
-import { assign, byAge, candidatesFor, Decision, resolveAmbiguous, sameHandle } from "./evidence.ts";
+import { assign, byAge, candidatesFor, Decision, fits, resolveAmbiguous, sameHandle } from "./evidence.ts";
 import { isUnresolved } from "./kept-event.ts";
 import {
   abandonCall,
@@ -178,12 +178,12 @@ export function decideFromChat(view: ChatView, read: Read, now: Date, policy: Re
     );
     const oldest = candidates[0];
     if (oldest !== undefined && overdue(oldest)) {
-      const others = candidates.length - 1;
+      const fitting = candidates.filter((record) => fits(record, event.part as Part, event.outcome)).length;
       const how =
-        others === 0
-          ? "by deadline, the only candidate left"
-          : `by deadline, the oldest of ${candidates.length} operations it could belong to: nothing Linq sent said which`;
-      assign(decision, event, oldest, how, at, others === 0 ? "elimination" : "deadline");
+        fitting <= 1
+          ? "by deadline, the only candidate it fits"
+          : `by deadline, the oldest of ${fitting} operations it could belong to: nothing Linq sent said which`;
+      assign(decision, event, oldest, how, at, fitting <= 1 ? "elimination" : "deadline");
     }
   }
 

@@ -19,7 +19,11 @@ import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge
 import { mulberry32, type Random } from "../../local/sandbox/faults.ts";
 import type { ChangedBy, IconMode, RemovedHandles, TraceLink } from "../../local/sandbox/config.ts";
 import type { JudgedOperation, SandboxTruth } from "../../local/sandbox/truth.ts";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../../local/dynamodb.ts";
 import { LOCAL_BUS_NAME, startLocalStack, type LocalStack } from "../../local/stack.ts";
+import type { KeptEvent } from "../../src/domain/kept-event.ts";
 import { SERVICE_EVENT_SOURCE } from "../../src/definitions/events.ts";
 import type { OperationRecord, Part } from "../../src/domain/operation.ts";
 
@@ -178,7 +182,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await drive(stack, plans, told, options.concurrency ?? 6);
     await settle(stack, plans);
     const records = await readRecords(stack, plans);
-    return judge(options, stack, plans, told, records, (Date.now() - started) / 1000);
+    const kept = await readKeptEvents(stack, plans);
+    return judge(options, stack, plans, told, records, kept, (Date.now() - started) / 1000);
   } finally {
     await stack.stop();
   }
@@ -401,12 +406,36 @@ async function readRecords(stack: LocalStack, plans: ChatPlan[]): Promise<Operat
   return pages.flat();
 }
 
+/** The events the service kept against each chat, straight from its table: to tell why an outcome went wrong. */
+async function readKeptEvents(stack: LocalStack, plans: ChatPlan[]): Promise<Map<string, KeptEvent[]>> {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  );
+  try {
+    const kept = new Map<string, KeptEvent[]>();
+    for (const { chatId } of plans) {
+      const { Items = [] } = await client.send(
+        new QueryCommand({
+          TableName: stack.tables.operations,
+          KeyConditionExpression: "chat_id = :chat AND begins_with(id, :event)",
+          ExpressionAttributeValues: { ":chat": chatId, ":event": "event#" },
+        }),
+      );
+      kept.set(chatId, Items as KeptEvent[]);
+    }
+    return kept;
+  } finally {
+    client.destroy();
+  }
+}
+
 function judge(
   options: ChaosOptions,
   stack: LocalStack,
   plans: ChatPlan[],
   told: Map<string, string[]>,
   records: OperationRecord[],
+  kept: Map<string, KeptEvent[]>,
   seconds: number,
 ): ChaosReport {
   const truth = stack.sandbox!.truth();
@@ -484,7 +513,18 @@ function judge(
     note(
       `WRONG (${verdict.wrong}) [${run}] ${request.key} (${request.via}, chat ${request.chatId}) ` +
         `${JSON.stringify(request.body)}\n  record: ${JSON.stringify(summary(record))}\n` +
-        `  truth:  ${JSON.stringify(entries.map(truthSummary))}`,
+        `  truth:  ${JSON.stringify(entries.map(truthSummary))}\n` +
+        `  kept against the chat: ${JSON.stringify(
+          (kept.get(request.chatId) ?? []).map((event) => ({
+            kind: event.kind,
+            part: event.part,
+            outcome: event.outcome,
+            reason: event.reason,
+            candidates: event.candidates?.length,
+            resolved_to: event.resolved_to,
+            received_at: event.received_at,
+          })),
+        )}`,
     );
   }
 
@@ -633,11 +673,20 @@ function summary(record: OperationRecord) {
         settled_by: result?.settled_by,
         error_code: result?.error_code,
         reason: result?.reason,
+        // What it rests on, briefly: enough to tell why a wrong outcome was reached.
+        evidence: (result?.evidence ?? []).map((e) =>
+          e.source === "webhook"
+            ? `${e.event_type} ${e.matched_by ?? "-"} at ${e.at} received ${e.received_at}`
+            : e.source === "reconciler"
+              ? `read at ${e.at}: ${e.conclusion}`
+              : `${e.source} ${e.status}/${e.code}`,
+        ),
       },
     ]),
   );
   return {
     trace_id: record.trace_id,
+    created_at: record.created_at,
     status: record.status,
     error: record.error,
     results,
