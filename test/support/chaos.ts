@@ -131,7 +131,7 @@ const HTTP_ATTEMPTS = 5;
  * Past the sandbox's delivery horizon (delay + reorder window + retries ≈ 1.5 s, more with the whole stack busy in one
  * process; every run reports the longest it saw), so a deadline only meets silence.
  */
-const FAIL_AFTER_SECONDS = 6;
+const FAIL_AFTER_SECONDS = 12;
 const SETTLE_LIMIT_MS = 60_000;
 
 type UpdateBody = { display_name?: string; group_chat_icon?: string };
