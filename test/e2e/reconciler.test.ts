@@ -306,6 +306,23 @@ describe("Linq's events delivered late, out of order, or by a person", () => {
   });
 });
 
+describe("many events for one chat at once", () => {
+  it("all settle: writers that collide read again and decide again, and none is answered 5xx", async () => {
+    const chatId = group();
+    const traces: string[] = [];
+    for (let i = 0; i < 12; i++) traces.push(await update(chatId, { display_name: `Busy ${i}` }));
+    const events = droppedEvents(chatId);
+    expect(events).toHaveLength(12);
+
+    const answers = await Promise.all(events.map((event) => deliverLate(event)));
+
+    expect(answers.map((answer) => answer.status)).toEqual(Array(12).fill(200));
+    for (const traceId of traces) expect((await record(chatId, traceId)).status).toBe("succeeded");
+    await stack.published();
+    for (const traceId of traces) expect(outcomeTypes(traceId)).toEqual(["operation.succeeded"]);
+  });
+});
+
 describe("outcomes from the stream", () => {
   it("a publish EventBridge refuses is retried from the stream: the outcome goes out once, and nothing else moves", async () => {
     const chatId = group();
