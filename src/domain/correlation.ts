@@ -16,6 +16,7 @@ import {
   byAge,
   candidatesFor,
   capacity,
+  chosenByDeadline,
   Decision,
   outcomeReason,
   resolveAmbiguous,
@@ -168,7 +169,14 @@ export function decide(
   // 3. By elimination.
   if (candidates.length === 1) {
     const only = candidates[0] as StoredOperation;
-    return settle(only, "inferred", "elimination", "as the only operation awaiting this part");
+    return chosenByDeadline(view, event.part)
+      ? settle(
+          only,
+          "inferred",
+          "deadline",
+          "as the only operation awaiting this part, after another was chosen by deadline",
+        )
+      : settle(only, "inferred", "elimination", "as the only operation awaiting this part");
   }
   if (candidates.length === 0) return keep("change", "no operation awaits an event of this part");
   decision.touch(candidates);
@@ -177,7 +185,7 @@ export function decide(
   return kept;
 }
 
-type MatchedBy = "trace_id" | "value" | "handle" | "elimination";
+type MatchedBy = "trace_id" | "value" | "handle" | "elimination" | "deadline";
 
 function asks(record: StoredOperation, part: Part, value: string): boolean {
   if (record.kind === "participant.remove") return part === "participant" && sameHandle(record.request.handle, value);

@@ -46,6 +46,16 @@ export function candidatesFor(view: ChatView, part: Part, outcome?: "succeeded" 
 }
 
 /**
+ * Whether an operation of the view took an event of this part by deadline: eliminating against that choice is no
+ * better than the choice itself, so what follows from it is marked the same way.
+ */
+export function chosenByDeadline(view: ChatView, part: Part): boolean {
+  return view.operations.some((record) =>
+    (record.results[part]?.evidence ?? []).some((e) => e.source === "webhook" && e.matched_by === "deadline"),
+  );
+}
+
+/**
  * Events of this part the operation is owed for sure: one per call Linq accepted, less those heard. An operation owed
  * one is a likelier owner than one whose room comes only from calls that may never have reached Linq.
  */
@@ -168,7 +178,11 @@ export function resolveAmbiguous(decision: Decision, part: Part, at: string): vo
       );
       open.forEach((event, i) => {
         const target = targets[i];
-        if (target !== undefined) assign(decision, event, target, "by elimination", at);
+        if (target !== undefined) {
+          const guessed = chosenByDeadline(view, part);
+          const how = guessed ? "by elimination, after another was chosen by deadline" : "by elimination";
+          assign(decision, event, target, how, at, guessed ? "deadline" : "elimination");
+        }
       });
       progress = true;
     }

@@ -16,7 +16,16 @@
  * all past the deadline are assigned in order, inferred.
  */
 import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
-import { assign, byAge, candidatesFor, Decision, fits, resolveAmbiguous, sameHandle } from "./evidence.ts";
+import {
+  assign,
+  byAge,
+  candidatesFor,
+  chosenByDeadline,
+  Decision,
+  fits,
+  resolveAmbiguous,
+  sameHandle,
+} from "./evidence.ts";
 import { isUnresolved } from "./kept-event.ts";
 import {
   abandonCall,
@@ -179,11 +188,15 @@ export function decideFromChat(view: ChatView, read: Read, now: Date, policy: Re
     const oldest = candidates[0];
     if (oldest !== undefined && overdue(oldest)) {
       const fitting = candidates.filter((record) => fits(record, event.part as Part, event.outcome)).length;
+      // Eliminating candidates that an earlier choice by deadline settled is no better than that choice.
+      const guessed = chosenByDeadline(decision.view(), event.part as Part);
       const how =
-        fitting <= 1
-          ? "by deadline, the only candidate it fits"
-          : `by deadline, the oldest of ${fitting} operations it could belong to: nothing Linq sent said which`;
-      assign(decision, event, oldest, how, at, fitting <= 1 ? "elimination" : "deadline");
+        fitting > 1
+          ? `by deadline, the oldest of ${fitting} operations it could belong to: nothing Linq sent said which`
+          : guessed
+            ? "by deadline, the only candidate left once another was chosen by deadline"
+            : "by deadline, the only candidate it fits";
+      assign(decision, event, oldest, how, at, fitting > 1 || guessed ? "deadline" : "elimination");
     }
   }
 
