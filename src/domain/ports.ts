@@ -24,7 +24,7 @@ export interface Answer {
 
 /**
  * One item to write: a record or a kept event, `before` as it was read (absent for a new one). The store owns the
- * version: it writes `before.version + 1` (1 for a new item) and only if the item is still at `before.version`.
+ * version: it writes the next one (1 for a new item), and only if the item is still at `before.version`.
  */
 export type Change =
   | { type: "operation"; before: StoredOperation | undefined; after: StoredOperation }
