@@ -8,7 +8,7 @@ import type { StoredOperation } from "../domain/operation.ts";
 /** The sparse backlog index has one partition; see tables.ts for why and when to shard. */
 export const PENDING_SHARD = "pending";
 /** Sorts after every ISO timestamp: open items stay in the watch index until they settle. */
-export const OPEN = "open";
+const OPEN = "open";
 /**
  * An ambiguous event stays in view until its candidates decide it, but not forever: a day is far past Linq's delivery
  * horizon, so nothing that could decide it is still coming, and the reconciler has assigned it by then.

@@ -59,7 +59,7 @@ export function chosenByDeadline(view: ChatView, part: Part): boolean {
  * Events of this part the operation is owed for sure: one per call Linq accepted, less those heard. An operation owed
  * one is a likelier owner than one whose room comes only from calls that may never have reached Linq.
  */
-export function owed(record: StoredOperation, part: Part): number {
+function owed(record: StoredOperation, part: Part): number {
   if (!partsOf(record).includes(part)) return 0;
   const accepted = record.linq_attempts.filter((attempt) => attempt.result === "accepted").length;
   const heard = (record.results[part]?.evidence ?? []).filter((e) => e.source === "webhook").length;
