@@ -5,7 +5,12 @@ export default $config({
     return {
       name: "linq-chat-ops",
       home: "aws",
-      removal: input?.stage === "production" ? "retain" : "remove",
+      // Every stage keeps its data on `sst remove` (and its tables get deletion protection, stacks/storage.ts) unless
+      // its name says it is disposable: a stage nobody thought about, `prod` included, is safe. (SST allows no import
+      // here, so the rule lives here, once.)
+      removal: /^(dev|ci|test|local)$|^(dev|pr|preview|test)-[a-z0-9-]+$/.test(input?.stage ?? "")
+        ? "remove"
+        : "retain",
     };
   },
   async run() {

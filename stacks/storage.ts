@@ -37,6 +37,6 @@ function createTable(definition: TableDefinition): sst.aws.Dynamo {
     ttl: definition.ttl,
     // Operation records are the service's memory of what it asked Linq to do; losing the table in production by a
     // mistaken `sst remove` or console click would orphan every pending operation.
-    deletionProtection: $app.stage === "production",
+    deletionProtection: $app.removal === "retain",
   });
 }
