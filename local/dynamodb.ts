@@ -50,8 +50,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   jvm.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<number | null>((resolve) => jvm.once("exit", (code) => resolve(code)));
   const endpoint = `http://127.0.0.1:${port}`;
+  // Should this process end without stop() (an uncaught error, process.exit), the JVM does not outlive it.
+  const killOnExit = () => jvm.kill();
+  process.once("exit", killOnExit);
 
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (spawnError === undefined && jvm.exitCode === null && jvm.signalCode === null) {
       jvm.kill("SIGTERM");
       const timer = setTimeout(() => jvm.kill("SIGKILL"), 5_000);
