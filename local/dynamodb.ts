@@ -96,7 +96,7 @@ export async function createTable(
   client: DynamoDBClient,
   definition: TableDefinition,
   tableName: string,
-): Promise<void> {
+): Promise<"created" | "existed"> {
   const keySchema = (index: { hashKey: string; rangeKey?: string }) => [
     { AttributeName: index.hashKey, KeyType: "HASH" as const },
     ...(index.rangeKey === undefined ? [] : [{ AttributeName: index.rangeKey, KeyType: "RANGE" as const }]),
@@ -131,6 +131,7 @@ export async function createTable(
   };
   try {
     await client.send(new CreateTableCommand(input));
+    return "created";
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -140,6 +141,7 @@ export async function createTable(
           `version?): delete it, or the DynamoDB Local data folder`,
       );
     }
+    return "existed";
   }
 }
 

@@ -82,7 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
     });
-    await createTable(client, operationsTable, tables.operations);
+    const operationsWere = await createTable(client, operationsTable, tables.operations);
     await createTable(client, ledgerTable, tables.ledger);
     stoppers.push(async () => client.destroy());
 
@@ -154,6 +154,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         endpoint: dynamodbEndpoint,
         client,
         tableName: tables.operations,
+        fromNow: operationsWere === "existed",
         deliver: async (event) => {
           await invoke(definition.name, event);
         },

@@ -20,6 +20,11 @@ export interface StreamOptions {
   client: DynamoDBClient;
   tableName: string;
   deliver: (event: DynamoDBStreamEvent) => Promise<void>;
+  /**
+   * Only changes from now on: a table kept from an earlier run (DYNAMODB_DATA_DIR) has its old changes on the stream,
+   * and they were published then.
+   */
+  fromNow?: boolean;
   log?: (line: string) => void;
 }
 
@@ -95,6 +100,9 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
     }
   };
 
+  // Lambda's mapping starts at the stream's end for a table it did not see being written; so does this, by reading what
+  // is there without handing it over.
+  let skipping = options.fromNow === true;
   const loop = (async () => {
     let sinceRefresh = Number.POSITIVE_INFINITY;
     while (!stopped) {
@@ -123,11 +131,12 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
           } else iterators.set(shardId, NextShardIterator);
           if (Records.length === 0) continue;
           any = true;
-          await deliver({ Records: Records as DynamoDBStreamEvent["Records"] });
+          if (!skipping) await deliver({ Records: Records as DynamoDBStreamEvent["Records"] });
           const last = Records.at(-1)?.dynamodb?.SequenceNumber;
           if (last !== undefined) lastRead.set(shardId, last);
         }
         if (!any) {
+          skipping = false;
           emptyPasses++;
           await new Promise((resolve) => setTimeout(resolve, POLL_MS));
         }
