@@ -291,6 +291,28 @@ function hitsKnownRedirectPassThroughBug(answers: Scripted[]): boolean {
   return answers.some((answer) => answer.kind === "answer" && answer.status >= 300 && answer.status < 400);
 }
 
+/**
+ * KNOWN BUG, left out until it is fixed (see the fuzz tests' report): Linq's error `code` is taken as it comes when it is
+ * a number, so a fractional one (`{"error":{"code":1.5}}`) becomes the refusal's code, is stored on the record and is
+ * answered to the caller in the envelope, where Linq's codes are integers.
+ */
+function hitsKnownFractionalCodeBug(answers: Scripted[]): boolean {
+  return answers.some((answer) => {
+    if (!parses(answer.body)) return false;
+    const code = (JSON.parse(answer.body) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === "number" && !Number.isInteger(code);
+  });
+}
+
+/** Scripts free of the known bugs above that the given property would trip on. */
+function clear(answers: Scripted[], options: { throughRoute: boolean }): boolean {
+  return (
+    !hitsKnownUnparsedSuccessBug(answers) &&
+    !hitsKnownFractionalCodeBug(answers) &&
+    !(options.throughRoute && hitsKnownRedirectPassThroughBug(answers))
+  );
+}
+
 // ---- the properties ----
 
 const ops = ["updateChat", "removeParticipant", "getChat"] as const;
@@ -352,7 +374,7 @@ describe("LinqClient", () => {
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...ops),
-          aScript.filter((answers) => !hitsKnownUnparsedSuccessBug(answers)),
+          aScript.filter((answers) => clear(answers, { throughRoute: false })),
           async (op, answers) => {
             script = structuredClone(answers);
             served = [];
@@ -427,9 +449,7 @@ describe("an operation's route over LinqClient", () => {
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom("update", "removal"),
-          aScript.filter(
-            (answers) => !hitsKnownUnparsedSuccessBug(answers) && !hitsKnownRedirectPassThroughBug(answers),
-          ),
+          aScript.filter((answers) => clear(answers, { throughRoute: true })),
           fc.option(fc.uuid(), { nil: undefined }),
           async (name, answers, idempotencyKey) => {
             delete logged.error;
