@@ -153,10 +153,10 @@ export class LinqClient implements LinqApi {
           refusal.tries = tries;
           throw refusal;
         }
-        if (verdict.kind === "misconfigured") {
-          const misconfigured = new LinqUnavailable("unavailable", { cause: error, ...trace });
-          misconfigured.tries = tries;
-          throw misconfigured;
+        if (verdict.kind === "misconfigured" || verdict.kind === "garbled") {
+          const unavailable = new LinqUnavailable("unavailable", { cause: error, ...trace });
+          unavailable.tries = tries;
+          throw unavailable;
         }
         ambiguous ||= fate === "unknown";
         last = new LinqUnavailable(verdict.kind === "timeout" ? "timeout" : "unavailable", { cause: error, ...trace });
@@ -182,6 +182,8 @@ export class LinqClient implements LinqApi {
 type Verdict =
   | { kind: "refused"; refusal: LinqRefusal }
   | { kind: "misconfigured"; retryAfterMs?: undefined; notDone?: undefined }
+  /** An answer we cannot read, or one not to repeat: Linq may have done it; no retry. */
+  | { kind: "garbled"; retryAfterMs?: undefined; notDone?: undefined }
   | { kind: "timeout"; retryAfterMs?: undefined; notDone?: undefined }
   /** `notDone`: Linq says it did not do it (429, 409/2009), only that it might later. */
   | { kind: "transient"; retryAfterMs?: number; notDone?: true };
@@ -189,10 +191,12 @@ type Verdict =
 function classify(error: unknown): Verdict {
   if (error instanceof APIConnectionTimeoutError) return { kind: "timeout" };
   if (error instanceof APIConnectionError) return { kind: "transient" };
-  if (!(error instanceof APIError) || error.status === undefined) throw error;
+  // Anything else the SDK throws (a 2xx whose body does not parse, a 3xx): Linq answered, but not so we can read what
+  // it did. Its fate is unknown, and calling again could do it twice.
+  if (!(error instanceof APIError) || error.status === undefined || error.status < 400) return { kind: "garbled" };
   const status = error.status;
   const body = objectOf(objectOf(error.error).error);
-  const code = typeof body.code === "number" ? body.code : fallbackCode(status);
+  const code = Number.isInteger(body.code) ? (body.code as number) : fallbackCode(status);
   const message =
     typeof body.message === "string" && body.message.length > 0 ? body.message : `Linq answered ${status}`;
   const refusal = new LinqRefusal(status, code, message, traceIdOf(error.headers));
@@ -200,7 +204,8 @@ function classify(error: unknown): Verdict {
   // and retrying cannot help. A 403 (2005) refuses one resource, not the key: Linq's answer to pass on.
   if (status === 401) return { kind: "misconfigured" };
   const told = error.headers?.get("x-should-retry");
-  if (told === "false") return { kind: "refused", refusal };
+  // Linq failing (5xx) may have done the work even when it says not to retry: unknown, never a refusal.
+  if (told === "false") return status >= 500 ? { kind: "garbled" } : { kind: "refused", refusal };
   const retryAfterMs = retryAfter(error);
   const transient =
     told === "true" ||

@@ -289,6 +289,8 @@ export function refuse(
       evidence,
     });
   }
+  // A request refused whole is terminal even when it names no part it could fail (an event with no usable field).
+  if (next.status === "pending") next = { ...next, status: "failed", completed_at: at, updated_at: at };
   if (next.status === "failed" && next !== record) {
     next = { ...next, error: { code: error.code, message: error.message, status: error.status } };
   }

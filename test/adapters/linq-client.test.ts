@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LinqClient, type RetryPolicy } from "../../src/adapters/linq-client.ts";
 import { LinqRefusal, LinqUnavailable } from "../../src/domain/errors.ts";
 
-type Scripted = { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
+type Scripted = { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number };
 
 let server: Server;
 let baseURL: string;
@@ -24,7 +24,8 @@ beforeAll(async () => {
       const next = script.shift() ?? { status: 500, body: { error: { status: 500, code: 3006, message: "x" } } };
       setTimeout(() => {
         response.writeHead(next.status, { "content-type": "application/json", ...next.headers });
-        response.end(JSON.stringify(next.body ?? {}));
+        // A `raw` answer is sent as it is, to play a body that does not parse.
+        response.end(next.raw ?? JSON.stringify(next.body ?? {}));
       }, next.delayMs ?? 0);
     });
   });
@@ -215,14 +216,32 @@ describe("the retry policy", () => {
     expect(calls).toHaveLength(2);
   });
 
-  it("never retries what Linq says not to (x-should-retry: false), even a 5xx", async () => {
+  it("never retries what Linq says not to (x-should-retry: false); a 5xx stays of unknown fate, not a refusal", async () => {
     script = [{ ...linqError(503, 3006, "down"), headers: { "x-should-retry": "false" } }];
     const error = await client()
       .updateChat(CHAT, { display_name: "x" })
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LinqRefusal);
-    expect(error).toMatchObject({ status: 503, code: 3006 });
+    expect(error).toBeInstanceOf(LinqUnavailable);
+    expect((error as LinqUnavailable).tries).toEqual([{ fate: "unknown", status: 503 }]);
     expect(calls).toHaveLength(1);
+  });
+
+  it.each([
+    ["a 2xx whose body does not parse", { status: 200, raw: "{not json" }],
+    ["a 3xx", { status: 300, raw: "false" }],
+  ])("answers %s as of unknown fate, once, never as a refusal or our own error", async (_what, answer) => {
+    script = [answer, answer];
+    const error = await client()
+      .updateChat(CHAT, { display_name: "x" })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LinqUnavailable);
+    expect((error as LinqUnavailable).tries.map((t) => t.fate)).toEqual(["unknown"]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("reads only an integer as Linq's error code", async () => {
+    script = [{ status: 400, body: { error: { status: 400, code: 1.5, message: "nope" }, success: false } }];
+    await expect(client().updateChat(CHAT, { display_name: "x" })).rejects.toMatchObject({ code: 1003 });
   });
 
   it("keeps the trace id of Linq's last answer when it gives up", async () => {

@@ -130,6 +130,14 @@ describe("a malformed request event", () => {
     expect(world.publisher.published).toHaveLength(1);
   });
 
+  it("naming a chat but no usable field is still recorded failed and published, never left pending", async () => {
+    const outcome = await runRequestEvent(world, updateRequested({ chat_id: CHAT, display_name: 5 }));
+
+    expect(outcome).toMatchObject({ result: "rejected" });
+    expect(world.store.all()).toMatchObject([{ status: "failed", results: {}, error: { code: 1003 } }]);
+    expect(world.publisher.published).toMatchObject([{ status: "failed" }]);
+  });
+
   it("records a removal with a handle that is not E.164 as failed with 1002", async () => {
     const outcome = await runRequestEvent(world, removeRequested({ chat_id: CHAT, handle: "555-1234" }));
 
