@@ -58,8 +58,9 @@ describe.each(runs)(`a chaos run in the $world world, drop rate $dropRate (seed 
 
     // The run is only worth something if the chaos really happened.
     const fired = report.faults;
-    expect(fired.failedBefore).toBeGreaterThan(0);
-    expect(fired.failedAfter).toBeGreaterThan(0);
+    // Which of Linq's 5xx come before or after its work is drawn per call, and how many calls a run makes depends on
+    // timing: in 80 operations one kind can miss out, so the two are counted together here (npm run chaos shows each).
+    expect(fired.failedBefore + fired.failedAfter).toBeGreaterThan(0);
     expect(fired.duplicated).toBeGreaterThan(0);
     expect(fired.reordered).toBeGreaterThan(0);
     expect(fired.humanChanges).toBeGreaterThan(0);
