@@ -63,7 +63,7 @@ export class Subscriptions {
 
   /** The signing secret is shown once, here, as on Linq. */
   create(body: JsonObject): WebhookSubscription & { signing_secret: string } {
-    const targetUrl = targetUrlOf(requiredString(body, "target_url"));
+    const targetUrl = this.#unusedTargetUrl(requiredString(body, "target_url"), undefined);
     const subscribedEvents = eventTypesOf(requiredArray(body, "subscribed_events"));
     const phoneNumbers = phoneNumbersOf(body["phone_numbers"]);
     const now = this.#clock().toISOString();
@@ -95,7 +95,7 @@ export class Subscriptions {
     const events = body["subscribed_events"];
     const isActive = body["is_active"];
     if (isActive !== undefined && typeof isActive !== "boolean") throw invalidValue("is_active must be a boolean");
-    if (targetUrl !== undefined) subscription.target_url = targetUrlOf(targetUrl);
+    if (targetUrl !== undefined) subscription.target_url = this.#unusedTargetUrl(targetUrl, id);
     if (events !== undefined && events !== null)
       subscription.subscribed_events = eventTypesOf(requiredArray(body, "subscribed_events"));
     if (body["phone_numbers"] !== undefined) subscription.phone_numbers = phoneNumbersOf(body["phone_numbers"]);
@@ -107,6 +107,16 @@ export class Subscriptions {
   delete(id: string): void {
     found(this.#subscriptions.get(id));
     this.#subscriptions.delete(id);
+  }
+
+  /** Linq takes each target URL once per account, so a second secret for one receiver needs a second URL. */
+  #unusedTargetUrl(value: string, ownId: string | undefined): string {
+    const targetUrl = targetUrlOf(value);
+    const taken = [...this.#subscriptions.values()].some(
+      ({ subscription }) => subscription.target_url === targetUrl && subscription.id !== ownId,
+    );
+    if (taken) throw invalidValue("target_url is already used by another webhook subscription");
+    return targetUrl;
   }
 
   /** `ownNumber`: the chat's own handle, matched against a subscription's `phone_numbers` filter. */
@@ -146,8 +156,9 @@ function eventTypesOf(values: unknown[]): string[] {
   return [...new Set(values as string[])];
 }
 
+/** No filter, null or empty alike, means every number of the account (the SDK's words). */
 function phoneNumbersOf(value: unknown): string[] | null {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return null;
   if (!Array.isArray(value) || value.some((number) => typeof number !== "string" || !isE164(number))) {
     throw invalidValue("phone_numbers must be E.164 numbers");
   }

@@ -185,6 +185,33 @@ describe("sandbox through @linqapp/sdk", () => {
     }
   });
 
+  it("takes each target URL once, as Linq does: a second secret for one receiver needs another URL", async () => {
+    const linq = linqClient(await sandboxForTest());
+    const body = { target_url: "https://hooks.example.com/linq", subscribed_events: ["participant.removed" as const] };
+    const first = await linq.webhookSubscriptions.create(body);
+    const { error, envelope } = await linqError(linq.webhookSubscriptions.create(body));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(envelope.error).toMatchObject({ code: 1005, message: expect.stringContaining("already used") });
+
+    const second = await linq.webhookSubscriptions.create({ ...body, target_url: `${body.target_url}?rotation=2` });
+    const moved = await linqError(linq.webhookSubscriptions.update(second.id, { target_url: body.target_url }));
+    expect(moved.envelope.error.code).toBe(1005);
+    await linq.webhookSubscriptions.delete(first.id);
+    expect(await linq.webhookSubscriptions.update(second.id, { target_url: body.target_url })).toMatchObject({
+      target_url: body.target_url,
+    });
+  });
+
+  it("reads an empty phone_numbers filter as every number, as null", async () => {
+    const linq = linqClient(await sandboxForTest());
+    const all = await linq.webhookSubscriptions.create({
+      target_url: "https://hooks.example.com/all",
+      subscribed_events: ["participant.removed"],
+      phone_numbers: [],
+    });
+    expect(all.phone_numbers).toBeNull();
+  });
+
   it("puts the call's X-Trace-ID (32 hex) on every answer; the bodies and the truth that carry one carry the same", async () => {
     const sandbox = await sandboxForTest();
     const linq = linqClient(sandbox);
