@@ -37,6 +37,9 @@ const OUTCOMES: Record<string, { part: Part; outcome: "succeeded" | "failed" }> 
   "participant.removed": { part: "participant", outcome: "succeeded" },
 };
 
+/** The event types this service acts on: what its webhook subscription asks Linq for, no more. */
+export const OUTCOME_EVENT_TYPES: readonly string[] = Object.keys(OUTCOMES);
+
 /** Linq's ids are UUIDs or 32-hex; anything printable up to this length is kept, anything else refused as an id. */
 const ID = /^[\x21-\x7e]{1,128}$/;
 const MAX_VALUE_LENGTH = 4096;
