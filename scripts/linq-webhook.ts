@@ -160,19 +160,24 @@ async function rotate(linq: LinqAPIV3, io: Io, url: string | undefined, stageVal
   io.out(`Created webhook subscription ${created.id} at ${created.target_url}`);
   io.out(`Its signing secret, shown this once: ${created.signing_secret}`);
   await linq.webhookSubscriptions.update(created.id, { is_active: false });
+  const secret = created.signing_secret;
   const steps = [
     `1. Done: ${created.id} is paused, so nothing is signed with a secret the service does not have yet.`,
-    "2. Give the service both secrets, the current one first (`npx sst secret list` shows it):",
-    `     CURRENT_SECRET='<LinqWebhookSecret as npx sst secret list --stage ${stage} shows it>'`,
-    `     npx sst secret set LinqWebhookSecret "$CURRENT_SECRET,${created.signing_secret}" --stage ${stage}`,
-    `3.   npx sst deploy --stage ${stage}`,
-    `4.   npm run linq:webhook -- activate ${created.id}`,
-    "   Both subscriptions now deliver every event; the service verifies each with either secret and records it once.",
-    "5. Check deliveries on the new one: make a change (npm run linq:probe) and see the webhook function refuse",
-    "   nothing (its log and the webhook refusals metric): a wrong secret would show there as refused deliveries.",
-    `6.   npm run linq:webhook -- delete ${old.id}`,
-    `7.   npx sst secret set LinqWebhookSecret ${created.signing_secret} --stage ${stage}`,
-    `8.   npx sst deploy --stage ${stage}`,
+    `2. Give the service both secrets, the current one first (npx sst secret list --stage ${stage} shows it):`,
+    "     CURRENT_SECRET='<the LinqWebhookSecret value>'",
+    `     npx sst secret set LinqWebhookSecret "$CURRENT_SECRET,${secret}" --stage ${stage}`,
+    "3. Deploy:",
+    `     npx sst deploy --stage ${stage}`,
+    "4. Start the new subscription. Both then deliver every event; the service verifies each with either secret and",
+    "   records an event once:",
+    `     npm run linq:webhook -- activate ${created.id}`,
+    "5. Check the new one's deliveries: make a change (npm run linq:probe) and see the webhook function refuse none",
+    "   (its log, the webhook refusals metric): with a wrong secret, every delivery of the new one would be refused.",
+    "6. Retire the old one:",
+    `     npm run linq:webhook -- delete ${old.id}`,
+    "7. Keep only the new secret, and deploy:",
+    `     npx sst secret set LinqWebhookSecret ${secret} --stage ${stage}`,
+    `     npx sst deploy --stage ${stage}`,
   ];
   io.out(`Rotating the webhook secret of ${route} (the old subscription, ${old.id}, delivers until step 6):`);
   for (const step of steps) io.out(`  ${step}`);
