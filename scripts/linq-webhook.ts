@@ -99,10 +99,12 @@ async function create(linq: LinqAPIV3, io: Io, url: string | undefined, stageVal
   const target = targetUrlFor(url);
   const stage = stageOf(stageValue);
   const { subscriptions } = await linq.webhookSubscriptions.list();
-  const same = subscriptions.find((subscription) => subscription.target_url === target);
+  // One subscription per route, except while a rotation runs: a second would sign with a secret the service lacks.
+  const route = routeOf(target);
+  const same = subscriptions.find((subscription) => routeOf(subscription.target_url) === route);
   if (same !== undefined) {
     throw new UsageError(
-      `Subscription ${same.id} already uses ${target}, and Linq takes each URL once: for a new secret, use rotate.`,
+      `Subscription ${same.id} already delivers to ${route}: for a new secret use rotate, or delete it first.`,
     );
   }
   const created = await linq.webhookSubscriptions.create({
@@ -115,7 +117,6 @@ async function create(linq: LinqAPIV3, io: Io, url: string | undefined, stageVal
   io.out("Its signing secret, shown this once (Linq never shows or changes it again). Store it, then deploy:");
   io.out(`  npx sst secret set LinqWebhookSecret ${created.signing_secret} --stage ${stage}`);
   io.out(`  npx sst deploy --stage ${stage}`);
-  io.out(`(Locally: LINQ_WEBHOOK_SECRET=${created.signing_secret} npm start.)`);
 }
 
 async function list(linq: LinqAPIV3, io: Io) {

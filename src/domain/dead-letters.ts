@@ -13,6 +13,7 @@
  * sequence-number range, not the records. The stream keeps records 24 hours; the mapping dead-letters a batch at most
  * 6 hours after it was written (stacks/streams.ts), which leaves at least 18 to read it again.
  */
+import { REQUEST_DETAIL_TYPES } from "../definitions/events.ts";
 
 /** A message as the queue holds it. */
 export interface QueuedMessage {
@@ -135,6 +136,10 @@ export function readDeadLetter(message: QueuedMessage): DeadLetter {
  * derived from it, `event:<id>`, and an operation that already reached Linq is carried on rather than run twice.
  */
 export function redriveEntry(event: RequestEvent): { source: string; detailType: string; detail: string } {
+  // Put back, an event no rule matches would vanish, and its dead letter with it.
+  if (!(REQUEST_DETAIL_TYPES as readonly string[]).includes(event.detailType)) {
+    throw new Error(`its detail-type ${JSON.stringify(event.detailType)} matches no subscription on the bus`);
+  }
   const detail =
     isObject(event.detail) && event.detail.idempotency_key === undefined
       ? { ...event.detail, idempotency_key: `event:${event.id}` }

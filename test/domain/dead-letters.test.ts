@@ -155,6 +155,12 @@ describe("redriving", () => {
     });
   });
 
+  it("refuses an event no subscription would receive: put back, it would vanish", () => {
+    expect(() => redriveEntry({ ...event, detailType: "chat.delete.requested" })).toThrow(
+      'its detail-type "chat.delete.requested" matches no subscription on the bus',
+    );
+  });
+
   it("keeps the requester's own idempotency key", () => {
     const keyed = { ...event, detail: { ...EVENT.detail, idempotency_key: "rename-42" } };
     expect(JSON.parse(redriveEntry(keyed).detail)).toEqual({ ...EVENT.detail, idempotency_key: "rename-42" });

@@ -218,6 +218,10 @@ describe("npm run dead-letters -- redrive", () => {
     queueHolds(REQUEST_DLQ, [
       sqsMessage("m-refused", lambdaFailure),
       sqsMessage("m-junk", { reason: "not a chat.update.requested event", event: 42 }),
+      sqsMessage("m-unroutable", {
+        reason: "not a chat.update.requested or participant.remove.requested event",
+        event: { ...EVENT, "detail-type": "chat.delete.requested" },
+      }),
     ]);
     bus.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
@@ -229,8 +233,10 @@ describe("npm run dead-letters -- redrive", () => {
     expect(err).toEqual([
       "  kept request m-refused: EventBridge refused it: ThrottlingException: Rate exceeded",
       "  kept request m-junk: it holds no request event the bus could carry",
+      '  kept request m-unroutable: its detail-type "chat.delete.requested" matches no subscription on the bus',
     ]);
-    expect(out).toEqual(["request: 0 redriven, 2 kept"]);
+    expect(out).toEqual(["request: 0 redriven, 3 kept"]);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
     expect(deleted()).toEqual([]);
   });
 

@@ -107,11 +107,20 @@ describe("npm run linq:webhook", () => {
       "participant.removed",
     ]);
 
-    // Linq takes a URL once: a second create says what to do instead, and changes nothing.
-    const again = await webhook(sandbox, "create", "--url", "https://api.example.com/webhooks/linq", "--stage", "prod");
-    expect(again.code).toBe(2);
-    expect(again.err).toEqual([expect.stringMatching(/already uses .* use rotate\.$/)]);
+    // One subscription per route: a second create, even on another query, says what to do instead and changes nothing.
+    for (const url of ["https://api.example.com/webhooks/linq", "https://api.example.com/webhooks/linq?rotation=7"]) {
+      const again = await webhook(sandbox, "create", "--url", url, "--stage", "prod");
+      expect(again).toMatchObject({
+        code: 2,
+        err: [
+          `Subscription ${subscription!.id} already delivers to https://api.example.com/webhooks/linq: ` +
+            "for a new secret use rotate, or delete it first.",
+        ],
+      });
+    }
     expect(sandbox.truth().subscriptions).toHaveLength(1);
+    // The secret is printed once, in the command that stores it.
+    expect(run.out.join("\n").split(secret)).toHaveLength(2);
   });
 
   it("create: the printed secret verifies what Linq then delivers", async () => {
