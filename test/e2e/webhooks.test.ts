@@ -436,6 +436,19 @@ describe("signatures", () => {
     expect(await chatChanges(stack, chatId)).toHaveLength(1);
   });
 
+  it("a rotation's second subscription URL, the route with a query, reaches the same function and verifies alike", async () => {
+    const chatId = group();
+    const body = linqEvent("chat.group_name_updated", { chat_id: chatId, new_value: "via the second URL" });
+    const response = await fetch(`${stack.url}/webhooks/linq?version=2026-02-03&rotation=2`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...signed(NEW_SECRET, body) },
+      body,
+    });
+    expect(response.status).toBe(200);
+    await stack.published();
+    expect(await chatChanges(stack, chatId)).toHaveLength(1);
+  });
+
   it("during a rotation both secrets verify, and every offered v1 signature is tried", async () => {
     // The sandbox signs with the new secret: every delivery it made in this file was accepted.
     const deliveries = stack.sandbox!.truth().deliveries;
