@@ -1,10 +1,11 @@
 import {
   environmentNames,
   functions as definitions,
+  secretNames,
   type EnvironmentName,
   type FunctionDefinition,
-  type TableAccess,
 } from "../src/definitions/functions.ts";
+import { reservedConcurrency, type LinqPressure } from "../src/definitions/limits.ts";
 import { ledgerTable, operationsTable, type TableDefinition } from "../src/definitions/tables.ts";
 import type { Secrets } from "./secrets.ts";
 import type { Tables } from "./storage.ts";
@@ -25,18 +26,24 @@ export interface FunctionDependencies {
   readonly requestDeadLetterQueue: sst.aws.Queue;
   /** Where a batch of the operations stream goes when its outcomes cannot be published. */
   readonly outcomeDeadLetterQueue: sst.aws.Queue;
+  /** The deploy's limits on calls to Linq (src/definitions/limits.ts). */
+  readonly pressure: LinqPressure;
 }
 
 type Permission = sst.aws.FunctionPermissionArgs;
 
 /**
  * Only what the code does: every read has a key or an index (no Scan), and every write is a conditional PutItem,
- * alone or in a transaction (IAM authorizes TransactWriteItems per item, through PutItem).
+ * alone or in a transaction (IAM authorizes TransactWriteItems per item, through PutItem). The ledger is only ever
+ * written: a taken key hands back what it holds through the failed condition, never through a read.
  */
-const TABLE_ACTIONS: Record<TableAccess, string[]> = {
-  read: ["dynamodb:GetItem", "dynamodb:Query"],
-  write: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
-};
+const TABLE_ACTIONS = {
+  operations: {
+    read: ["dynamodb:GetItem", "dynamodb:Query"],
+    write: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
+  },
+  ledger: { write: ["dynamodb:PutItem"] },
+} as const satisfies { [K in keyof Tables]: Record<NonNullable<FunctionDefinition["access"][K]>, string[]> };
 
 /** What Lambda's event source mapping does on the function's behalf to read a table's stream. */
 const STREAM_ACTIONS = [
@@ -58,10 +65,13 @@ export function createFunctions(deps: FunctionDependencies): BuiltFunction[] {
 }
 
 /**
- * Every function is built here, from its definition alone. Nothing is `link`ed: SST's link grants `dynamodb:*` on a
- * table and `events:*` on a bus, while the access flags say exactly what each function may do.
+ * Every function is built here, from its definition alone. Only secrets are `link`ed, the ones its access flags name:
+ * a linked secret reaches the code encrypted in the bundle (read with `Resource`, src/config.ts) instead of as a plain
+ * environment variable, and grants no IAM action. Tables and the bus are not linked, because linking grants
+ * `dynamodb:*` on a table and `events:*` on a bus, while the access flags say exactly what each function may do.
  */
 function createFunction(definition: FunctionDefinition, deps: FunctionDependencies): sst.aws.Function {
+  const reserved = reservedConcurrency(definition, deps.pressure);
   return new sst.aws.Function(definition.name, {
     handler: definition.handler,
     description: definition.description,
@@ -73,7 +83,10 @@ function createFunction(definition: FunctionDefinition, deps: FunctionDependenci
     // Linq's envelope, while the operation may still have gone through.
     timeout: `${definition.timeout} seconds`,
     environment: environmentFor(definition, deps),
+    link: secretNames(definition).map((name) => deps.secrets[name]),
     permissions: permissionsFor(definition, deps),
+    // The reconciler never overlaps itself; a function calling Linq for a request runs at most the deploy's limit.
+    ...(reserved === undefined ? {} : { concurrency: { reserved } }),
     nodejs: { sourcemap: true },
   });
 }
@@ -87,10 +100,6 @@ function environmentFor(
     OPERATIONS_TABLE: deps.tables.operations.name,
     LEDGER_TABLE: deps.tables.ledger.name,
     EVENT_BUS_NAME: deps.bus.name,
-    LINQ_API_V3_API_KEY: deps.secrets.linqApiKey.value,
-    LINQ_WEBHOOK_SECRET: deps.secrets.linqWebhookSecret.value,
-    LINQ_LEGACY_WEBHOOK_SECRET: deps.secrets.linqLegacyWebhookSecret.value,
-    API_TOKEN: deps.secrets.serviceTokens.value,
     REQUEST_DLQ_URL: deps.requestDeadLetterQueue.url,
   };
   return {
@@ -107,10 +116,13 @@ function permissionsFor(definition: FunctionDefinition, deps: FunctionDependenci
     const level = access[key];
     if (!level) continue;
     const table = deps.tables[key];
-    permissions.push({ actions: TABLE_ACTIONS[level], resources: [table.arn] });
+    const actions: Record<string, readonly string[]> = TABLE_ACTIONS[key];
+    permissions.push({ actions: [...actions[level]!], resources: [table.arn] });
     // Indexes are separate IAM resources; only Query reaches them.
     const definition = TABLES[key] as TableDefinition;
-    if (Object.keys(definition.globalIndexes).length + Object.keys(definition.localIndexes ?? {}).length > 0) {
+    const indexed =
+      Object.keys(definition.globalIndexes).length + Object.keys(definition.localIndexes ?? {}).length > 0;
+    if (indexed && actions[level]!.includes("dynamodb:Query")) {
       permissions.push({ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] });
     }
   }

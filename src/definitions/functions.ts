@@ -8,14 +8,15 @@
 export type TableAccess = "read" | "write";
 
 export interface FunctionAccess {
-  /** Operations table: `read` is GetItem/Query, `write` adds PutItem/UpdateItem. */
+  /** Operations table: `read` is GetItem/Query, `write` adds PutItem. */
   readonly operations?: TableAccess;
-  readonly ledger?: TableAccess;
+  /** The ledger of idempotency keys: only ever a conditional PutItem. */
+  readonly ledger?: "write";
   /** events:PutEvents on the project's bus. */
   readonly publish?: boolean;
   /** Reads the operations table's stream. */
   readonly stream?: boolean;
-  /** Calls Linq, so it needs the Linq API key. */
+  /** Calls Linq, so it needs the Linq API key, and its concurrency is bounded (see `concurrency`). */
   readonly linq?: boolean;
   /** Verifies Linq's webhook signatures, so it needs the signing secret(s). */
   readonly webhookSecret?: boolean;
@@ -45,6 +46,11 @@ export interface FunctionDefinition {
   readonly schedule?: string;
   /** Invoked with batches of the operations table's stream. */
   readonly streamOf?: "operations";
+  /**
+   * Reserved concurrency: how many instances may run at once. `"linq"` takes the deploy's Linq setting
+   * (definitions/limits.ts); a number is fixed by what the function is (the reconciler must never overlap itself).
+   */
+  readonly concurrency?: number | "linq";
 }
 
 /** Linq's and our own HTTP calls must finish inside API Gateway's 30 s. */
@@ -58,6 +64,7 @@ export const functions = [
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "PUT", path: "/v3/chats/{chatId}" },
     access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
+    concurrency: "linq",
   },
   {
     name: "RemoveParticipant",
@@ -66,6 +73,7 @@ export const functions = [
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "DELETE", path: "/v3/chats/{chatId}/participants" },
     access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
+    concurrency: "linq",
   },
   {
     name: "GetChatOperation",
@@ -106,6 +114,7 @@ export const functions = [
     timeout: 60,
     subscribesTo: "chat.update.requested",
     access: { operations: "write", ledger: "write", linq: true },
+    concurrency: "linq",
   },
   {
     name: "OnParticipantRemoveRequested",
@@ -114,6 +123,7 @@ export const functions = [
     timeout: 60,
     subscribesTo: "participant.remove.requested",
     access: { operations: "write", ledger: "write", linq: true },
+    concurrency: "linq",
   },
   {
     name: "Reconciler",
@@ -122,6 +132,9 @@ export const functions = [
     timeout: 300,
     schedule: "rate(5 minutes)",
     access: { operations: "write", linq: true },
+    // One run at a time: a run still going when the next tick fires makes that tick a throttle, not a second reader
+    // of the same backlog (the next run resumes where this one stopped).
+    concurrency: 1,
   },
   {
     name: "PublishOutcomes",
@@ -138,16 +151,9 @@ export type FunctionName = (typeof functions)[number]["name"];
 /**
  * The environment variables a function is given, from its access flags alone: `stacks/` sets exactly these, and a test
  * loads every handler with exactly these, so a handler that reads more fails in CI, not at its first cold start in AWS.
+ * Secrets are not among them: they are linked (see `secretNames`).
  */
-export type EnvironmentName =
-  | "OPERATIONS_TABLE"
-  | "LEDGER_TABLE"
-  | "EVENT_BUS_NAME"
-  | "LINQ_API_V3_API_KEY"
-  | "LINQ_WEBHOOK_SECRET"
-  | "LINQ_LEGACY_WEBHOOK_SECRET"
-  | "API_TOKEN"
-  | "REQUEST_DLQ_URL";
+export type EnvironmentName = "OPERATIONS_TABLE" | "LEDGER_TABLE" | "EVENT_BUS_NAME" | "REQUEST_DLQ_URL";
 
 export function environmentNames(definition: FunctionDefinition): EnvironmentName[] {
   const { access } = definition;
@@ -155,10 +161,21 @@ export function environmentNames(definition: FunctionDefinition): EnvironmentNam
   if (access.operations) names.push("OPERATIONS_TABLE");
   if (access.ledger) names.push("LEDGER_TABLE");
   if (access.publish) names.push("EVENT_BUS_NAME");
-  if (access.linq) names.push("LINQ_API_V3_API_KEY");
-  if (access.webhookSecret) names.push("LINQ_WEBHOOK_SECRET", "LINQ_LEGACY_WEBHOOK_SECRET");
-  if (access.serviceTokens) names.push("API_TOKEN");
   // Malformed request events go straight to the dead-letter queue, with the reason.
   if (definition.subscribesTo) names.push("REQUEST_DLQ_URL");
+  return names;
+}
+
+/** The secrets, by their SST names (`sst secret set <name>`, `Resource.<name>.value`). */
+export const SECRET_NAMES = ["LinqApiKey", "LinqWebhookSecret", "LinqLegacyWebhookSecret", "ServiceTokens"] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** The secrets a function is linked to, from its access flags alone, as its environment is. */
+export function secretNames(definition: FunctionDefinition): SecretName[] {
+  const { access } = definition;
+  const names: SecretName[] = [];
+  if (access.linq) names.push("LinqApiKey");
+  if (access.webhookSecret) names.push("LinqWebhookSecret", "LinqLegacyWebhookSecret");
+  if (access.serviceTokens) names.push("ServiceTokens");
   return names;
 }
