@@ -6,7 +6,6 @@ import {
   type FunctionDefinition,
 } from "../src/definitions/functions.ts";
 import { reservedConcurrency, type LinqPressure } from "../src/definitions/limits.ts";
-import { ledgerTable, operationsTable, type TableDefinition } from "../src/definitions/tables.ts";
 import type { Secrets } from "./secrets.ts";
 import type { Tables } from "./storage.ts";
 
@@ -32,19 +31,6 @@ export interface FunctionDependencies {
 
 type Permission = sst.aws.FunctionPermissionArgs;
 
-/**
- * Only what the code does: every read has a key or an index (no Scan), and every write is a conditional PutItem,
- * alone or in a transaction (IAM authorizes TransactWriteItems per item, through PutItem). The ledger is only ever
- * written: a taken key hands back what it holds through the failed condition, never through a read.
- */
-const TABLE_ACTIONS = {
-  operations: {
-    read: ["dynamodb:GetItem", "dynamodb:Query"],
-    write: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
-  },
-  ledger: { write: ["dynamodb:PutItem"] },
-} as const satisfies { [K in keyof Tables]: Record<NonNullable<FunctionDefinition["access"][K]>, string[]> };
-
 /** What Lambda's event source mapping does on the function's behalf to read a table's stream. */
 const STREAM_ACTIONS = [
   "dynamodb:DescribeStream",
@@ -52,11 +38,6 @@ const STREAM_ACTIONS = [
   "dynamodb:GetShardIterator",
   "dynamodb:ListStreams",
 ];
-
-const TABLES = {
-  operations: operationsTable,
-  ledger: ledgerTable,
-} as const satisfies Record<keyof Tables, TableDefinition>;
 
 const TABLE_KEYS = ["operations", "ledger"] as const satisfies readonly (keyof Tables)[];
 
@@ -113,16 +94,13 @@ function permissionsFor(definition: FunctionDefinition, deps: FunctionDependenci
   const { access } = definition;
   const permissions: Permission[] = [];
   for (const key of TABLE_KEYS) {
-    const level = access[key];
-    if (!level) continue;
+    const calls = access[key] ?? [];
     const table = deps.tables[key];
-    const actions: Record<string, readonly string[]> = TABLE_ACTIONS[key];
-    permissions.push({ actions: [...actions[level]!], resources: [table.arn] });
-    // Indexes are separate IAM resources; only Query reaches them.
-    const definition = TABLES[key] as TableDefinition;
-    const indexed =
-      Object.keys(definition.globalIndexes).length + Object.keys(definition.localIndexes ?? {}).length > 0;
-    if (indexed && actions[level]!.includes("dynamodb:Query")) {
+    // Only what the code calls (see TableCall): items by key on the table, queries on its indexes, which are IAM
+    // resources of their own.
+    const onItems = calls.filter((call) => call !== "Query").map((call) => `dynamodb:${call}`);
+    if (onItems.length > 0) permissions.push({ actions: onItems, resources: [table.arn] });
+    if (calls.includes("Query")) {
       permissions.push({ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] });
     }
   }

@@ -5,13 +5,18 @@
  * Plain data only: no AWS import.
  */
 
-export type TableAccess = "read" | "write";
+/**
+ * The DynamoDB calls a function's code makes on a table, and so its IAM actions there. Every Query of ours names an
+ * index (the table's own key is only ever read with GetItem); every write is a PutItem, alone or in a transaction
+ * (IAM authorizes TransactWriteItems per item, through PutItem).
+ */
+export type TableCall = "GetItem" | "Query" | "PutItem";
 
 export interface FunctionAccess {
-  /** Operations table: `read` is GetItem/Query, `write` adds PutItem. */
-  readonly operations?: TableAccess;
-  /** The ledger of idempotency keys: only ever a conditional PutItem. */
-  readonly ledger?: "write";
+  /** The operations table. */
+  readonly operations?: readonly TableCall[];
+  /** The ledger of idempotency keys: only ever a conditional put, which hands back a taken key without a read. */
+  readonly ledger?: readonly ["PutItem"];
   /** events:PutEvents on the project's bus. */
   readonly publish?: boolean;
   /** Reads the operations table's stream. */
@@ -53,6 +58,9 @@ export interface FunctionDefinition {
   readonly concurrency?: number | "linq";
 }
 
+/** Writers of operations: a chat's open items and the backlog by index, a record by key, conditional puts. */
+const OPERATIONS_WRITER = ["Query", "GetItem", "PutItem"] as const satisfies readonly TableCall[];
+
 /** Linq's and our own HTTP calls must finish inside API Gateway's 30 s. */
 export const HTTP_TIMEOUT_SECONDS = 28;
 
@@ -63,7 +71,7 @@ export const functions = [
     description: "PUT /v3/chats/{chatId}: update a chat's display name or icon through Linq and track it",
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "PUT", path: "/v3/chats/{chatId}" },
-    access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true, serviceTokens: true },
     concurrency: "linq",
   },
   {
@@ -72,7 +80,7 @@ export const functions = [
     description: "DELETE /v3/chats/{chatId}/participants: remove a participant through Linq and track it",
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "DELETE", path: "/v3/chats/{chatId}/participants" },
-    access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true, serviceTokens: true },
     concurrency: "linq",
   },
   {
@@ -81,7 +89,7 @@ export const functions = [
     description: "GET /v3/chats/{chatId}/operations/{traceId}: one operation record",
     timeout: 10,
     http: { method: "GET", path: "/v3/chats/{chatId}/operations/{traceId}" },
-    access: { operations: "read", serviceTokens: true },
+    access: { operations: ["Query"], serviceTokens: true },
   },
   {
     name: "ListChatOperations",
@@ -89,7 +97,7 @@ export const functions = [
     description: "GET /v3/chats/{chatId}/operations: a chat's operations, newest first",
     timeout: 10,
     http: { method: "GET", path: "/v3/chats/{chatId}/operations" },
-    access: { operations: "read", serviceTokens: true },
+    access: { operations: ["Query"], serviceTokens: true },
   },
   {
     name: "GetOperation",
@@ -97,7 +105,8 @@ export const functions = [
     description: "GET /v3/operations/{traceId}: one operation record by trace id alone",
     timeout: 10,
     http: { method: "GET", path: "/v3/operations/{traceId}" },
-    access: { operations: "read", serviceTokens: true },
+    // The trace id index holds keys only: the record itself is a GetItem.
+    access: { operations: ["Query", "GetItem"], serviceTokens: true },
   },
   {
     name: "LinqWebhook",
@@ -105,7 +114,8 @@ export const functions = [
     description: "POST /webhooks/linq: verify Linq's signed deliveries and settle the operations they belong to",
     timeout: 10,
     http: { method: "POST", path: "/webhooks/linq" },
-    access: { operations: "write", webhookSecret: true },
+    // A chat's open items, then a conditional put: no read by key.
+    access: { operations: ["Query", "PutItem"], webhookSecret: true },
   },
   {
     name: "OnChatUpdateRequested",
@@ -113,7 +123,7 @@ export const functions = [
     description: "chat.update.requested on the bus: the same update as the HTTP route",
     timeout: 60,
     subscribesTo: "chat.update.requested",
-    access: { operations: "write", ledger: "write", linq: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true },
     concurrency: "linq",
   },
   {
@@ -122,7 +132,7 @@ export const functions = [
     description: "participant.remove.requested on the bus: the same removal as the HTTP route",
     timeout: 60,
     subscribesTo: "participant.remove.requested",
-    access: { operations: "write", ledger: "write", linq: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true },
     concurrency: "linq",
   },
   {
@@ -131,7 +141,8 @@ export const functions = [
     description: "Settles operations whose outcome never arrived by reading the chat from Linq",
     timeout: 300,
     schedule: "rate(5 minutes)",
-    access: { operations: "write", linq: true },
+    // GetItem and PutItem of its backlog position too (adapters/dynamo-backlog-position.ts).
+    access: { operations: OPERATIONS_WRITER, linq: true },
     // One run at a time: a run still going when the next tick fires makes that tick a throttle, not a second reader
     // of the same backlog (the next run resumes where this one stopped).
     concurrency: 1,
