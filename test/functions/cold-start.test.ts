@@ -6,6 +6,10 @@
  * Each one loads in a fresh `node`, as in a new Lambda container: SST's `Resource` reads its links once per process.
  */
 import { execFile } from "node:child_process";
+import { createCipheriv, randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { LOCAL_WEBHOOK_SECRET } from "../../local/sandbox/index.ts";
@@ -36,11 +40,14 @@ const SECRETS: Record<SecretName, string> = {
 };
 
 /** Imports the handler in a new process with exactly `env`; answers the type of its export. */
-async function load(definition: FunctionDefinition, env: Record<string, string>): Promise<string> {
+async function load(definition: FunctionDefinition, env: Record<string, string>, cwd?: string): Promise<string> {
   const dot = definition.handler.lastIndexOf(".");
   const file = new URL(`../../${definition.handler.slice(0, dot)}.ts`, import.meta.url).href;
   const script = `const m = await import(${JSON.stringify(file)}); console.log(typeof m[${JSON.stringify(definition.handler.slice(dot + 1))}]);`;
-  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { env });
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+    env,
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   return stdout.trim();
 }
 
@@ -73,4 +80,37 @@ describe("each function's entry point", () => {
       await expect(load(definition, env)).rejects.toThrow(`the secret ${secretNames(definition)[0]} is not linked`);
     },
   );
+
+  it("reads its secrets where SST puts them in Lambda: encrypted in the bundle, with the key in SST_KEY", async () => {
+    const definition = definitions.find(([name]) => name === "LinqWebhook")![1];
+    // As SST writes `resource.enc`: the links' JSON, AES-256-GCM under a fresh key, zero nonce, the tag at the end.
+    const key = randomBytes(32);
+    const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
+    const links = Object.fromEntries(
+      secretNames(definition).map((name) => [name, { type: "sst.sst.Secret", value: SECRETS[name] }]),
+    );
+    const sealed = Buffer.concat([cipher.update(JSON.stringify(links)), cipher.final(), cipher.getAuthTag()]);
+    const bundle = await mkdtemp(join(tmpdir(), "linq-chat-ops-bundle-"));
+    try {
+      await writeFile(join(bundle, "resource.enc"), sealed);
+      const {
+        [`SST_RESOURCE_LinqWebhookSecret`]: _a,
+        [`SST_RESOURCE_LinqLegacyWebhookSecret`]: _b,
+        ...env
+      } = environmentOf(definition);
+      const lambda = {
+        ...env,
+        SST_RESOURCE_App: JSON.stringify({ name: "linq-chat-ops", stage: "prod" }),
+        SST_KEY: key.toString("base64"),
+        SST_KEY_FILE: "resource.enc",
+      };
+      expect(await load(definition, lambda, bundle)).toBe("function");
+      // The same file under another key is refused at load, not read as empty secrets.
+      await expect(
+        load(definition, { ...lambda, SST_KEY: randomBytes(32).toString("base64") }, bundle),
+      ).rejects.toThrow();
+    } finally {
+      await rm(bundle, { recursive: true, force: true });
+    }
+  });
 });
