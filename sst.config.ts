@@ -23,14 +23,25 @@ export default $config({
     const { createRequestDeadLetterQueue, subscribeRequestHandlers } = await import("./stacks/subscriptions.ts");
     const { scheduleFunctions } = await import("./stacks/schedule.ts");
     const { createOutcomeDeadLetterQueue, subscribeStreamHandlers } = await import("./stacks/streams.ts");
+    const { readLinqPressure } = await import("./src/definitions/limits.ts");
+
+    // Deploy-time settings (LINQ_CONCURRENCY, API_THROTTLE_RATE, API_THROTTLE_BURST): a bad value stops the deploy here.
+    const pressure = readLinqPressure(process.env);
 
     const tables = createTables();
     const secrets = createSecrets();
     const bus = createBus();
     const requestDeadLetterQueue = createRequestDeadLetterQueue();
     const outcomeDeadLetterQueue = createOutcomeDeadLetterQueue();
-    const functions = createFunctions({ tables, secrets, bus, requestDeadLetterQueue, outcomeDeadLetterQueue });
-    const api = createApi(functions);
+    const functions = createFunctions({
+      tables,
+      secrets,
+      bus,
+      requestDeadLetterQueue,
+      outcomeDeadLetterQueue,
+      pressure,
+    });
+    const api = createApi(functions, pressure);
     subscribeRequestHandlers({ bus, functions, requestDeadLetterQueue });
     scheduleFunctions(functions);
     subscribeStreamHandlers({ tables, functions, outcomeDeadLetterQueue });

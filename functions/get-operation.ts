@@ -6,7 +6,7 @@ import { httpFunction } from "../src/http/http-function.ts";
 
 const store = operationStore();
 
-export const handler = httpFunction({ tokens: readServiceTokens(process.env), jsonBody: false }, async (event) => {
+export const handler = httpFunction({ tokens: readServiceTokens(), jsonBody: false }, async (event) => {
   const traceId = parseTraceId(event.pathParameters?.traceId);
   return { status: 200, body: await getOperationByTraceId(store, traceId) };
 });

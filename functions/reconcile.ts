@@ -1,5 +1,5 @@
 import type { Context } from "aws-lambda";
-import { operationStore } from "../src/app/dynamodb.ts";
+import { backlogPosition, operationStore } from "../src/app/dynamodb.ts";
 import { linqClient, RECONCILER_LINQ_POLICY } from "../src/app/linq.ts";
 import { systemClock } from "../src/app/system.ts";
 import { readReconcilerConfig } from "../src/config.ts";
@@ -7,10 +7,19 @@ import { reconcile, type ReconcileReport } from "../src/domain/reconciler.ts";
 import { log } from "../src/log.ts";
 
 const store = operationStore();
-const deps = { store, backlog: store, linq: linqClient(RECONCILER_LINQ_POLICY)(), clock: systemClock };
+const deps = {
+  store,
+  backlog: store,
+  position: backlogPosition(),
+  linq: linqClient(RECONCILER_LINQ_POLICY)(),
+  clock: systemClock,
+};
 const policy = readReconcilerConfig(process.env);
-/** Left for the last chat's write and the answer, whatever Linq does. */
-const MARGIN_MS = 15_000;
+/**
+ * Left after the deadline, whatever Linq does: no chat's read starts past the deadline, and one that started before
+ * it takes at most the reconciler's Linq deadline, then its commit (with retries) and the position's save.
+ */
+const MARGIN_MS = RECONCILER_LINQ_POLICY.deadlineMs + 7_000;
 
 export async function handler(
   _event: unknown,

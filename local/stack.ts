@@ -7,7 +7,7 @@
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { readWebhookSecrets } from "../src/config.ts";
+import { linkedSecretsEnvironment, splitList } from "../src/config.ts";
 import { requestPattern } from "../src/definitions/events.ts";
 import { functions, type FunctionDefinition, type FunctionName } from "../src/definitions/functions.ts";
 import { ledgerTable, operationsTable } from "../src/definitions/tables.ts";
@@ -90,7 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookSecret = options.webhookSecret ?? LOCAL_WEBHOOK_SECRET;
     // During a rotation the secret is a comma-separated list ("old,new"): the handler accepts each of them, and the
     // sandbox, like Linq, signs with one, the newest (the last).
-    const signingSecret = readWebhookSecrets({ LINQ_WEBHOOK_SECRET: webhookSecret }).secrets.at(-1)!;
+    const signingSecret = splitList(webhookSecret).at(-1)!;
 
     // The API server listens before the sandbox starts, so the sandbox's first webhook finds it.
     const { server: api, mount } = createHttpAdapter(log);
@@ -136,10 +136,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       LEDGER_TABLE: tables.ledger,
       EVENT_BUS_NAME: LOCAL_BUS_NAME,
       REQUEST_DLQ_URL: `${bus.url}/000000000000/${LOCAL_DLQ_NAME}`,
-      LINQ_API_V3_API_KEY: options.realLinq?.apiKey ?? "sandbox-key",
       LINQ_API_V3_BASE_URL: options.realLinq?.baseURL ?? sandbox?.url ?? "",
-      LINQ_WEBHOOK_SECRET: webhookSecret,
-      API_TOKEN: apiToken,
+      // The secrets, where SST's Resource reads linked ones outside Lambda (src/config.ts).
+      ...linkedSecretsEnvironment({
+        LinqApiKey: options.realLinq?.apiKey ?? "sandbox-key",
+        LinqWebhookSecret: webhookSecret,
+        LinqLegacyWebhookSecret: process.env.LINQ_LEGACY_WEBHOOK_SECRET ?? "",
+        ServiceTokens: apiToken,
+      }),
       ...options.reconcilerEnv,
     });
 

@@ -1,7 +1,14 @@
 /**
  * The one config reader. Each function reads only the parts its access flags give it (see definitions/functions.ts),
  * at cold start, and a missing or malformed value fails there, loudly, instead of on the first request.
+ *
+ * Resource names and settings come from the environment; secrets come from SST's `Resource`, never from a plain
+ * variable. In Lambda, `Resource` decrypts the secrets linked to the function from the bundle (`resource.enc`, with the
+ * `SST_KEY` SST sets); anywhere else (`npm start`, tests) it reads the same values from `SST_RESOURCE_<name>`
+ * variables, which `linkedSecretsEnvironment` writes. Either way the code below is the same.
  */
+import { Resource } from "sst/resource";
+import type { SecretName } from "./definitions/functions.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -19,11 +26,37 @@ function required(env: Env, name: string): string {
 }
 
 /** Comma-separated lists: rotation means two secrets or tokens are valid at once for a while. */
-function list(env: Env, name: string): string[] {
-  return (env[name] ?? "")
+export function splitList(value: string): string[] {
+  return value
     .split(",")
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
+}
+
+/** The value of a secret linked to this function (stacks/functions.ts links each one its access flags name). */
+function linkedSecret(name: SecretName): string {
+  let linked: unknown;
+  try {
+    linked = (Resource as unknown as Record<string, unknown>)[name];
+  } catch {
+    // Resource throws when the name is not linked here, or when no SST link is active at all.
+    throw new ConfigError(`the secret ${name} is not linked to this function`);
+  }
+  const value = (linked as { value?: unknown } | undefined)?.value;
+  if (typeof value !== "string") throw new ConfigError(`the secret ${name} is linked without a value`);
+  return value;
+}
+
+/**
+ * Secrets in the form SST's `Resource` reads outside Lambda: `SST_RESOURCE_<name>` holding the link's JSON, as SST
+ * itself writes it for a linked `sst.Secret`. For `npm start` and tests, which run without SST.
+ */
+export function linkedSecretsEnvironment(values: Partial<Record<SecretName, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter((entry): entry is [string, string] => entry[1] !== undefined)
+      .map(([name, value]) => [`SST_RESOURCE_${name}`, JSON.stringify({ type: "sst.sst.Secret", value })]),
+  );
 }
 
 function seconds(env: Env, name: string, fallback: number): number {
@@ -50,21 +83,24 @@ export function readEventBusName(env: Env): string {
 export const LINQ_BASE_URL = "https://api.linqapp.com/api/partner";
 
 export function readLinqConfig(env: Env): { apiKey: string; baseURL: string } {
+  const apiKey = linkedSecret("LinqApiKey").trim();
+  if (!apiKey) throw new ConfigError("the secret LinqApiKey is empty");
   return {
-    apiKey: required(env, "LINQ_API_V3_API_KEY"),
+    apiKey,
     baseURL: (env.LINQ_API_V3_BASE_URL?.trim() || LINQ_BASE_URL).replace(/\/+$/, ""),
   };
 }
 
-export function readWebhookSecrets(env: Env): { secrets: string[]; legacySecrets: string[] } {
-  const secrets = list(env, "LINQ_WEBHOOK_SECRET");
-  if (secrets.length === 0) throw new ConfigError("LINQ_WEBHOOK_SECRET is not set");
-  return { secrets, legacySecrets: list(env, "LINQ_LEGACY_WEBHOOK_SECRET") };
+export function readWebhookSecrets(): { secrets: string[]; legacySecrets: string[] } {
+  const secrets = splitList(linkedSecret("LinqWebhookSecret"));
+  if (secrets.length === 0) throw new ConfigError("the secret LinqWebhookSecret is empty");
+  // Linked with an empty placeholder: the deprecated scheme is refused unless a stage sets it.
+  return { secrets, legacySecrets: splitList(linkedSecret("LinqLegacyWebhookSecret")) };
 }
 
-export function readServiceTokens(env: Env): string[] {
-  const tokens = list(env, "API_TOKEN");
-  if (tokens.length === 0) throw new ConfigError("API_TOKEN is not set");
+export function readServiceTokens(): string[] {
+  const tokens = splitList(linkedSecret("ServiceTokens"));
+  if (tokens.length === 0) throw new ConfigError("the secret ServiceTokens is empty");
   return tokens;
 }
 

@@ -1,3 +1,4 @@
+import type { LinqPressure } from "../src/definitions/limits.ts";
 import type { BuiltFunction } from "./functions.ts";
 
 /**
@@ -5,9 +6,21 @@ import type { BuiltFunction } from "./functions.ts";
  * webhook signature themselves, so the same code guards the local server and AWS, and errors keep Linq's envelope
  * (an API Gateway authorizer would answer 401/403 in its own format).
  */
-export function createApi(functions: readonly BuiltFunction[]): sst.aws.ApiGatewayV2 {
-  // Callers are servers holding a service token, and Linq; no browser origin needs inviting.
-  const api = new sst.aws.ApiGatewayV2("Api", { cors: false });
+export function createApi(functions: readonly BuiltFunction[], pressure: LinqPressure): sst.aws.ApiGatewayV2 {
+  const api = new sst.aws.ApiGatewayV2("Api", {
+    // Callers are servers holding a service token, and Linq; no browser origin needs inviting.
+    cors: false,
+    transform: {
+      // Past this the gateway answers 429, which Linq's SDKs retry, instead of passing a burst on to functions whose
+      // reserved concurrency would throttle it into 500s (src/definitions/limits.ts).
+      stage: (args) => {
+        args.defaultRouteSettings = {
+          throttlingRateLimit: pressure.apiRateLimit,
+          throttlingBurstLimit: pressure.apiBurstLimit,
+        };
+      },
+    },
+  });
   for (const { definition, fn } of functions) {
     if (!("http" in definition)) continue;
     // By ARN: the function is built once in functions.ts with its narrowed role, not re-created by the route.

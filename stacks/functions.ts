@@ -1,11 +1,11 @@
 import {
   environmentNames,
   functions as definitions,
+  secretNames,
   type EnvironmentName,
   type FunctionDefinition,
-  type TableAccess,
 } from "../src/definitions/functions.ts";
-import { ledgerTable, operationsTable, type TableDefinition } from "../src/definitions/tables.ts";
+import { reservedConcurrency, type LinqPressure } from "../src/definitions/limits.ts";
 import type { Secrets } from "./secrets.ts";
 import type { Tables } from "./storage.ts";
 
@@ -25,18 +25,11 @@ export interface FunctionDependencies {
   readonly requestDeadLetterQueue: sst.aws.Queue;
   /** Where a batch of the operations stream goes when its outcomes cannot be published. */
   readonly outcomeDeadLetterQueue: sst.aws.Queue;
+  /** The deploy's limits on calls to Linq (src/definitions/limits.ts). */
+  readonly pressure: LinqPressure;
 }
 
 type Permission = sst.aws.FunctionPermissionArgs;
-
-/**
- * Only what the code does: every read has a key or an index (no Scan), and every write is a conditional PutItem,
- * alone or in a transaction (IAM authorizes TransactWriteItems per item, through PutItem).
- */
-const TABLE_ACTIONS: Record<TableAccess, string[]> = {
-  read: ["dynamodb:GetItem", "dynamodb:Query"],
-  write: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
-};
 
 /** What Lambda's event source mapping does on the function's behalf to read a table's stream. */
 const STREAM_ACTIONS = [
@@ -46,11 +39,6 @@ const STREAM_ACTIONS = [
   "dynamodb:ListStreams",
 ];
 
-const TABLES = {
-  operations: operationsTable,
-  ledger: ledgerTable,
-} as const satisfies Record<keyof Tables, TableDefinition>;
-
 const TABLE_KEYS = ["operations", "ledger"] as const satisfies readonly (keyof Tables)[];
 
 export function createFunctions(deps: FunctionDependencies): BuiltFunction[] {
@@ -58,10 +46,13 @@ export function createFunctions(deps: FunctionDependencies): BuiltFunction[] {
 }
 
 /**
- * Every function is built here, from its definition alone. Nothing is `link`ed: SST's link grants `dynamodb:*` on a
- * table and `events:*` on a bus, while the access flags say exactly what each function may do.
+ * Every function is built here, from its definition alone. Only secrets are `link`ed, the ones its access flags name:
+ * a linked secret reaches the code encrypted in the bundle (read with `Resource`, src/config.ts) instead of as a plain
+ * environment variable, and grants no IAM action. Tables and the bus are not linked, because linking grants
+ * `dynamodb:*` on a table and `events:*` on a bus, while the access flags say exactly what each function may do.
  */
 function createFunction(definition: FunctionDefinition, deps: FunctionDependencies): sst.aws.Function {
+  const reserved = reservedConcurrency(definition, deps.pressure);
   return new sst.aws.Function(definition.name, {
     handler: definition.handler,
     description: definition.description,
@@ -73,7 +64,10 @@ function createFunction(definition: FunctionDefinition, deps: FunctionDependenci
     // Linq's envelope, while the operation may still have gone through.
     timeout: `${definition.timeout} seconds`,
     environment: environmentFor(definition, deps),
+    link: secretNames(definition).map((name) => deps.secrets[name]),
     permissions: permissionsFor(definition, deps),
+    // The reconciler never overlaps itself; a function calling Linq for a request runs at most the deploy's limit.
+    ...(reserved === undefined ? {} : { concurrency: { reserved } }),
     nodejs: { sourcemap: true },
   });
 }
@@ -87,10 +81,6 @@ function environmentFor(
     OPERATIONS_TABLE: deps.tables.operations.name,
     LEDGER_TABLE: deps.tables.ledger.name,
     EVENT_BUS_NAME: deps.bus.name,
-    LINQ_API_V3_API_KEY: deps.secrets.linqApiKey.value,
-    LINQ_WEBHOOK_SECRET: deps.secrets.linqWebhookSecret.value,
-    LINQ_LEGACY_WEBHOOK_SECRET: deps.secrets.linqLegacyWebhookSecret.value,
-    API_TOKEN: deps.secrets.serviceTokens.value,
     REQUEST_DLQ_URL: deps.requestDeadLetterQueue.url,
   };
   return {
@@ -104,13 +94,13 @@ function permissionsFor(definition: FunctionDefinition, deps: FunctionDependenci
   const { access } = definition;
   const permissions: Permission[] = [];
   for (const key of TABLE_KEYS) {
-    const level = access[key];
-    if (!level) continue;
+    const calls = access[key] ?? [];
     const table = deps.tables[key];
-    permissions.push({ actions: TABLE_ACTIONS[level], resources: [table.arn] });
-    // Indexes are separate IAM resources; only Query reaches them.
-    const definition = TABLES[key] as TableDefinition;
-    if (Object.keys(definition.globalIndexes).length + Object.keys(definition.localIndexes ?? {}).length > 0) {
+    // Only what the code calls (see TableCall): items by key on the table, queries on its indexes, which are IAM
+    // resources of their own.
+    const onItems = calls.filter((call) => call !== "Query").map((call) => `dynamodb:${call}`);
+    if (onItems.length > 0) permissions.push({ actions: onItems, resources: [table.arn] });
+    if (calls.includes("Query")) {
       permissions.push({ actions: ["dynamodb:Query"], resources: [$interpolate`${table.arn}/index/*`] });
     }
   }

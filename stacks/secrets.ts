@@ -1,12 +1,14 @@
-export interface Secrets {
-  readonly linqApiKey: sst.Secret;
-  /** One or more Standard Webhooks secrets, comma-separated, so a rotation can accept the old and the new at once. */
-  readonly linqWebhookSecret: sst.Secret;
-  /** Comma-separated bearer tokens, so a caller's token can be rotated without downtime. */
-  readonly serviceTokens: sst.Secret;
-  /** Secrets of Linq's deprecated `X-Webhook-Signature` scheme; empty (the scheme refused) unless an account needs it. */
-  readonly linqLegacyWebhookSecret: sst.Secret;
-}
+import type { SecretName } from "../src/definitions/functions.ts";
+
+/**
+ * The secrets by their SST names, which are also the names code reads them by (`Resource.<name>`, src/config.ts):
+ * - `LinqApiKey`;
+ * - `LinqWebhookSecret`: one or more Standard Webhooks secrets, comma-separated, so a rotation can accept both;
+ * - `ServiceTokens`: comma-separated bearer tokens, so a caller's token can be rotated without downtime;
+ * - `LinqLegacyWebhookSecret`: secrets of Linq's deprecated `X-Webhook-Signature` scheme; empty (the scheme refused)
+ *   unless an account needs it.
+ */
+export type Secrets = Readonly<Record<SecretName, sst.Secret>>;
 
 /**
  * No placeholders: a stage must not come up with a guessable token or webhook secret. Set each one per stage with
@@ -15,9 +17,9 @@ export interface Secrets {
  */
 export function createSecrets(): Secrets {
   return {
-    linqApiKey: new sst.Secret("LinqApiKey"),
-    linqWebhookSecret: new sst.Secret("LinqWebhookSecret"),
-    serviceTokens: new sst.Secret("ServiceTokens"),
-    linqLegacyWebhookSecret: new sst.Secret("LinqLegacyWebhookSecret", ""),
+    LinqApiKey: new sst.Secret("LinqApiKey"),
+    LinqWebhookSecret: new sst.Secret("LinqWebhookSecret"),
+    ServiceTokens: new sst.Secret("ServiceTokens"),
+    LinqLegacyWebhookSecret: new sst.Secret("LinqLegacyWebhookSecret", ""),
   };
 }

@@ -29,6 +29,11 @@ export function isEventItem(item: Record<string, unknown>): boolean {
   return typeof item.id === "string" && item.id.startsWith("event#");
 }
 
+/** An operation record's item, by its kind: not a kept event, nor anything else the table holds. */
+export function isOperationItem(item: Record<string, unknown>): boolean {
+  return item.kind === "chat.update" || item.kind === "participant.remove";
+}
+
 export function toItem(value: StoredOperation | KeptEvent, now: Date, options: ItemOptions): Record<string, unknown> {
   const until = (from: string) => new Date(Date.parse(from) + options.watchWindowMs).toISOString();
   const expires = (from: string) => Math.floor(Date.parse(from) / 1000) + options.recordTtlSeconds;

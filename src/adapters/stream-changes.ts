@@ -1,13 +1,13 @@
 /**
- * The operations table's stream, read into record changes. Kept events share the table and are not records; their
- * changes are left out.
+ * The operations table's stream, read into record changes. Kept events and the reconciler's backlog position share
+ * the table and are not records; their changes are left out.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import type { StoredOperation } from "../domain/operation.ts";
 import type { RecordChange } from "../domain/outcomes.ts";
-import { fromItem, isEventItem } from "./operation-items.ts";
+import { fromItem, isOperationItem } from "./operation-items.ts";
 
 type Image = Record<string, AttributeValue> | undefined;
 
@@ -22,5 +22,5 @@ export function recordChanges(event: DynamoDBStreamEvent): RecordChange[] {
 function toRecord(image: Image): StoredOperation | undefined {
   if (image === undefined) return undefined;
   const item = unmarshall(image);
-  return isEventItem(item) ? undefined : (fromItem(item) as StoredOperation);
+  return isOperationItem(item) ? (fromItem(item) as StoredOperation) : undefined;
 }

@@ -1,6 +1,7 @@
 /** The DynamoDB stores. The SDK finds its region and endpoint itself (`AWS_REGION`, `AWS_ENDPOINT_URL_DYNAMODB`). */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoBacklogPosition } from "../adapters/dynamo-backlog-position.ts";
 import { DynamoIdempotencyKeys } from "../adapters/dynamo-idempotency-keys.ts";
 import { DynamoOperationStore } from "../adapters/dynamo-operation-store.ts";
 import { readLedgerTable, readOperationsTable, readWatchWindowMs } from "../config.ts";
@@ -24,4 +25,8 @@ export const operationStore = memo(
 
 export const idempotencyKeys = memo(
   (env) => new DynamoIdempotencyKeys({ client: documentClient(env), tableName: readLedgerTable(env), ttlSeconds: DAY }),
+);
+
+export const backlogPosition = memo(
+  (env) => new DynamoBacklogPosition({ client: documentClient(env), tableName: readOperationsTable(env) }),
 );

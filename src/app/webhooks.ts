@@ -3,4 +3,4 @@ import { WebhookVerifier } from "../adapters/webhook-verifier.ts";
 import { readWebhookSecrets } from "../config.ts";
 import { memo, systemClock } from "./system.ts";
 
-export const webhookVerifier = memo((env) => new WebhookVerifier({ ...readWebhookSecrets(env), clock: systemClock }));
+export const webhookVerifier = memo(() => new WebhookVerifier({ ...readWebhookSecrets(), clock: systemClock }));

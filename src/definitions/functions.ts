@@ -5,17 +5,23 @@
  * Plain data only: no AWS import.
  */
 
-export type TableAccess = "read" | "write";
+/**
+ * The DynamoDB calls a function's code makes on a table, and so its IAM actions there. Every Query of ours names an
+ * index (the table's own key is only ever read with GetItem); every write is a PutItem, alone or in a transaction
+ * (IAM authorizes TransactWriteItems per item, through PutItem).
+ */
+export type TableCall = "GetItem" | "Query" | "PutItem";
 
 export interface FunctionAccess {
-  /** Operations table: `read` is GetItem/Query, `write` adds PutItem/UpdateItem. */
-  readonly operations?: TableAccess;
-  readonly ledger?: TableAccess;
+  /** The operations table. */
+  readonly operations?: readonly TableCall[];
+  /** The ledger of idempotency keys: only ever a conditional put, which hands back a taken key without a read. */
+  readonly ledger?: readonly ["PutItem"];
   /** events:PutEvents on the project's bus. */
   readonly publish?: boolean;
   /** Reads the operations table's stream. */
   readonly stream?: boolean;
-  /** Calls Linq, so it needs the Linq API key. */
+  /** Calls Linq, so it needs the Linq API key, and its concurrency is bounded (see `concurrency`). */
   readonly linq?: boolean;
   /** Verifies Linq's webhook signatures, so it needs the signing secret(s). */
   readonly webhookSecret?: boolean;
@@ -45,7 +51,15 @@ export interface FunctionDefinition {
   readonly schedule?: string;
   /** Invoked with batches of the operations table's stream. */
   readonly streamOf?: "operations";
+  /**
+   * Reserved concurrency: how many instances may run at once. `"linq"` takes the deploy's Linq setting
+   * (definitions/limits.ts); a number is fixed by what the function is (the reconciler must never overlap itself).
+   */
+  readonly concurrency?: number | "linq";
 }
+
+/** Writers of operations: a chat's open items and the backlog by index, a record by key, conditional puts. */
+const OPERATIONS_WRITER = ["Query", "GetItem", "PutItem"] as const satisfies readonly TableCall[];
 
 /** Linq's and our own HTTP calls must finish inside API Gateway's 30 s. */
 export const HTTP_TIMEOUT_SECONDS = 28;
@@ -57,7 +71,8 @@ export const functions = [
     description: "PUT /v3/chats/{chatId}: update a chat's display name or icon through Linq and track it",
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "PUT", path: "/v3/chats/{chatId}" },
-    access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true, serviceTokens: true },
+    concurrency: "linq",
   },
   {
     name: "RemoveParticipant",
@@ -65,7 +80,8 @@ export const functions = [
     description: "DELETE /v3/chats/{chatId}/participants: remove a participant through Linq and track it",
     timeout: HTTP_TIMEOUT_SECONDS,
     http: { method: "DELETE", path: "/v3/chats/{chatId}/participants" },
-    access: { operations: "write", ledger: "write", linq: true, serviceTokens: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true, serviceTokens: true },
+    concurrency: "linq",
   },
   {
     name: "GetChatOperation",
@@ -73,7 +89,7 @@ export const functions = [
     description: "GET /v3/chats/{chatId}/operations/{traceId}: one operation record",
     timeout: 10,
     http: { method: "GET", path: "/v3/chats/{chatId}/operations/{traceId}" },
-    access: { operations: "read", serviceTokens: true },
+    access: { operations: ["Query"], serviceTokens: true },
   },
   {
     name: "ListChatOperations",
@@ -81,7 +97,7 @@ export const functions = [
     description: "GET /v3/chats/{chatId}/operations: a chat's operations, newest first",
     timeout: 10,
     http: { method: "GET", path: "/v3/chats/{chatId}/operations" },
-    access: { operations: "read", serviceTokens: true },
+    access: { operations: ["Query"], serviceTokens: true },
   },
   {
     name: "GetOperation",
@@ -89,7 +105,8 @@ export const functions = [
     description: "GET /v3/operations/{traceId}: one operation record by trace id alone",
     timeout: 10,
     http: { method: "GET", path: "/v3/operations/{traceId}" },
-    access: { operations: "read", serviceTokens: true },
+    // The trace id index holds keys only: the record itself is a GetItem.
+    access: { operations: ["Query", "GetItem"], serviceTokens: true },
   },
   {
     name: "LinqWebhook",
@@ -97,7 +114,8 @@ export const functions = [
     description: "POST /webhooks/linq: verify Linq's signed deliveries and settle the operations they belong to",
     timeout: 10,
     http: { method: "POST", path: "/webhooks/linq" },
-    access: { operations: "write", webhookSecret: true },
+    // A chat's open items, then a conditional put: no read by key.
+    access: { operations: ["Query", "PutItem"], webhookSecret: true },
   },
   {
     name: "OnChatUpdateRequested",
@@ -105,7 +123,8 @@ export const functions = [
     description: "chat.update.requested on the bus: the same update as the HTTP route",
     timeout: 60,
     subscribesTo: "chat.update.requested",
-    access: { operations: "write", ledger: "write", linq: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true },
+    concurrency: "linq",
   },
   {
     name: "OnParticipantRemoveRequested",
@@ -113,7 +132,8 @@ export const functions = [
     description: "participant.remove.requested on the bus: the same removal as the HTTP route",
     timeout: 60,
     subscribesTo: "participant.remove.requested",
-    access: { operations: "write", ledger: "write", linq: true },
+    access: { operations: OPERATIONS_WRITER, ledger: ["PutItem"], linq: true },
+    concurrency: "linq",
   },
   {
     name: "Reconciler",
@@ -121,7 +141,11 @@ export const functions = [
     description: "Settles operations whose outcome never arrived by reading the chat from Linq",
     timeout: 300,
     schedule: "rate(5 minutes)",
-    access: { operations: "write", linq: true },
+    // GetItem and PutItem of its backlog position too (adapters/dynamo-backlog-position.ts).
+    access: { operations: OPERATIONS_WRITER, linq: true },
+    // One run at a time: a run still going when the next tick fires makes that tick a throttle, not a second reader
+    // of the same backlog (the next run resumes where this one stopped).
+    concurrency: 1,
   },
   {
     name: "PublishOutcomes",
@@ -138,16 +162,9 @@ export type FunctionName = (typeof functions)[number]["name"];
 /**
  * The environment variables a function is given, from its access flags alone: `stacks/` sets exactly these, and a test
  * loads every handler with exactly these, so a handler that reads more fails in CI, not at its first cold start in AWS.
+ * Secrets are not among them: they are linked (see `secretNames`).
  */
-export type EnvironmentName =
-  | "OPERATIONS_TABLE"
-  | "LEDGER_TABLE"
-  | "EVENT_BUS_NAME"
-  | "LINQ_API_V3_API_KEY"
-  | "LINQ_WEBHOOK_SECRET"
-  | "LINQ_LEGACY_WEBHOOK_SECRET"
-  | "API_TOKEN"
-  | "REQUEST_DLQ_URL";
+export type EnvironmentName = "OPERATIONS_TABLE" | "LEDGER_TABLE" | "EVENT_BUS_NAME" | "REQUEST_DLQ_URL";
 
 export function environmentNames(definition: FunctionDefinition): EnvironmentName[] {
   const { access } = definition;
@@ -155,10 +172,21 @@ export function environmentNames(definition: FunctionDefinition): EnvironmentNam
   if (access.operations) names.push("OPERATIONS_TABLE");
   if (access.ledger) names.push("LEDGER_TABLE");
   if (access.publish) names.push("EVENT_BUS_NAME");
-  if (access.linq) names.push("LINQ_API_V3_API_KEY");
-  if (access.webhookSecret) names.push("LINQ_WEBHOOK_SECRET", "LINQ_LEGACY_WEBHOOK_SECRET");
-  if (access.serviceTokens) names.push("API_TOKEN");
   // Malformed request events go straight to the dead-letter queue, with the reason.
   if (definition.subscribesTo) names.push("REQUEST_DLQ_URL");
+  return names;
+}
+
+/** The secrets, by their SST names (`sst secret set <name>`, `Resource.<name>.value`). */
+export const SECRET_NAMES = ["LinqApiKey", "LinqWebhookSecret", "LinqLegacyWebhookSecret", "ServiceTokens"] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** The secrets a function is linked to, from its access flags alone, as its environment is. */
+export function secretNames(definition: FunctionDefinition): SecretName[] {
+  const { access } = definition;
+  const names: SecretName[] = [];
+  if (access.linq) names.push("LinqApiKey");
+  if (access.webhookSecret) names.push("LinqWebhookSecret", "LinqLegacyWebhookSecret");
+  if (access.serviceTokens) names.push("ServiceTokens");
   return names;
 }

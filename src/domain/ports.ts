@@ -73,6 +73,15 @@ export interface Backlog {
   pendingBefore(before: string, limit: number, cursor?: string): Promise<{ records: StoredOperation[]; next?: string }>;
 }
 
+/**
+ * Where the reconciler's walk through the backlog stopped (a `Backlog` cursor), so the next run carries on from there
+ * instead of reading the oldest page again. One value, written by the reconciler alone; `undefined` is the beginning.
+ */
+export interface BacklogPosition {
+  load(): Promise<string | undefined>;
+  save(position: string | undefined): Promise<void>;
+}
+
 /** An idempotency key bound to the operation it started, before Linq is called. */
 export interface KeyBinding {
   chatId: string;

@@ -15,7 +15,7 @@
  * decide the event's owner as another candidate's success event would. Events kept as ambiguous whose candidates are
  * all past the deadline are assigned in order, inferred.
  */
-import { LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
+import { InvalidCursor, LinqCode, LinqRefusal, ServiceCode } from "./errors.ts";
 import {
   assign,
   byAge,
@@ -38,12 +38,14 @@ import {
   type StoredOperation,
   type UpdatePart,
 } from "./operation.ts";
-import type { Backlog, ChatView, Clock, LinqApi, LinqChat, OperationStore } from "./ports.ts";
+import type { Backlog, BacklogPosition, ChatView, Clock, LinqApi, LinqChat, OperationStore } from "./ports.ts";
 import { commitWithRetries } from "./commit.ts";
 
 export interface ReconcilerDeps {
   store: OperationStore;
   backlog: Backlog;
+  /** Where the last run stopped. */
+  position: BacklogPosition;
   linq: LinqApi;
   clock: Clock;
 }
@@ -78,6 +80,12 @@ export type ReconcileError = { chatId: string; error: unknown };
 /** Linq would not show the chat: gone, left, refused. Decides nothing before the deadline, then fails what waits. */
 type Read = { chat: LinqChat } | { refused: LinqRefusal };
 
+/**
+ * One run: from where the last run stopped, page by page through the backlog, each chat read once however many of its
+ * operations wait. A run that reaches the end of the backlog wraps to its beginning once (so the oldest chats are
+ * never starved by a walk that always resumes further on), and a run that stops early, at its deadline or its page
+ * budget, saves where it stopped: the first page it did not finish.
+ */
 export async function reconcile(
   deps: ReconcilerDeps,
   policy: ReconcilerPolicy,
@@ -88,19 +96,39 @@ export async function reconcile(
   const before = new Date(now.getTime() - policy.settleAfterMs).toISOString();
   const outOfTime = () => options.deadline !== undefined && Date.now() >= options.deadline;
 
-  let cursor: string | undefined;
-  for (let page = 0; page < policy.maxPages; page++) {
-    if (outOfTime()) {
-      report.stoppedEarly = true;
+  const start = await deps.position.load();
+  let cursor = start;
+  // A walk from the beginning has nothing to wrap to.
+  let wrapped = start === undefined;
+  const visited = new Set<string>();
+  let stopAt: string | undefined;
+
+  for (let page = 0; ; page++) {
+    if (page >= policy.maxPages || outOfTime()) {
+      report.stoppedEarly ||= outOfTime();
+      stopAt = cursor;
       break;
     }
-    const { records, next } = await deps.backlog.pendingBefore(before, policy.batchSize, cursor);
-    const chats = [...new Set(records.map((record) => record.chat_id))];
+    let read: Awaited<ReturnType<Backlog["pendingBefore"]>>;
+    try {
+      read = await deps.backlog.pendingBefore(before, policy.batchSize, cursor);
+    } catch (error) {
+      // A saved position the store no longer takes (its format changed): start again from the beginning.
+      if (!(error instanceof InvalidCursor) || cursor === undefined) throw error;
+      cursor = undefined;
+      wrapped = true;
+      continue;
+    }
+    const { records, next } = read;
+    let finished = true;
+    const chats = [...new Set(records.map((record) => record.chat_id))].filter((chatId) => !visited.has(chatId));
     await inParallel(chats, policy.concurrency, async (chatId) => {
       if (outOfTime()) {
         report.stoppedEarly = true;
+        finished = false;
         return;
       }
+      visited.add(chatId);
       try {
         const settled = await reconcileChat(deps, policy, chatId, now);
         report.checked += records.filter((record) => record.chat_id === chatId).length;
@@ -110,9 +138,24 @@ export async function reconcile(
         options.onError?.({ chatId, error });
       }
     });
-    if (next === undefined) break;
-    cursor = next;
+    if (!finished) {
+      // The page's other chats were read; reading them again next run costs less than losing their place.
+      stopAt = cursor;
+      break;
+    }
+    if (next !== undefined) {
+      cursor = next;
+      continue;
+    }
+    // The end of the backlog: the next run starts at the beginning, or this one does if it began further on.
+    if (wrapped) {
+      stopAt = undefined;
+      break;
+    }
+    wrapped = true;
+    cursor = undefined;
   }
+  if (stopAt !== start) await deps.position.save(stopAt);
   return report;
 }
 

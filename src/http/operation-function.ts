@@ -12,7 +12,7 @@ export function operationFunction<R>(
   parseBody: (body: unknown) => R,
   perform: (deps: OperationsDeps, call: OperationCall<R>) => Promise<OperationResult>,
 ) {
-  return httpFunction({ tokens: readServiceTokens(process.env), jsonBody: true }, async (event) => {
+  return httpFunction({ tokens: readServiceTokens(), jsonBody: true }, async (event) => {
     const chatId = parseChatId(event.pathParameters?.chatId);
     const request = parseBody(event.body);
     const idempotencyKey = parseIdempotencyKey(event.headers["idempotency-key"]);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { newOperation, type ChatUpdateRequest, type StoredOperation } from "../../src/domain/operation.ts";
 import { removeParticipant, updateChat } from "../../src/domain/operations-service.ts";
-import type { LinqHandle } from "../../src/domain/ports.ts";
+import type { LinqApi, LinqHandle } from "../../src/domain/ports.ts";
 import { reconcile, type ReconcilerPolicy } from "../../src/domain/reconciler.ts";
 import { refusal, unavailable } from "../fakes/linq-api.ts";
 import {
@@ -587,10 +587,12 @@ describe("one reconcile run", () => {
     const newer = await requestRemoval(OTHER_CHAT);
     chatWith([], OTHER_CHAT);
 
-    // Pages of 2: the first page is CHAT's, which Linq cannot show; the second page still gets its turn.
+    // Pages of 2: the first page is CHAT's, which Linq cannot show; the second page still gets its turn, and CHAT,
+    // read once already this run, is not read again for its third operation.
     const report = await reconcileAt(DUE + 4 * SECOND, { batchSize: 2, maxPages: 3 });
 
-    expect(report).toMatchObject({ checked: 1, settled: 1, errors: 2 });
+    expect(report).toMatchObject({ checked: 1, settled: 1, errors: 1 });
+    expect(world.linq.callsOf("getChat").map((call) => call.chatId)).toEqual([CHAT, OTHER_CHAT]);
     expect(await recordOf(newer, OTHER_CHAT)).toMatchObject({ status: "succeeded" });
   });
 
@@ -612,6 +614,119 @@ describe("one reconcile run", () => {
 
     expect(report).toEqual({ checked: 0, settled: 0, errors: 0, stoppedEarly: true });
     expect(world.linq.callsOf("getChat")).toEqual([]);
+  });
+});
+
+describe("the walk through the backlog, across runs", () => {
+  /** Chats each with one removal Linq shows not done yet (so each stays pending), requested a second apart. */
+  async function backlogOf(count: number): Promise<string[]> {
+    const chats = Array.from({ length: count }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    for (const chatId of chats) {
+      world.clock.advance(SECOND);
+      await requestRemoval(chatId);
+      chatWith([member(HANDLE, "active")], chatId);
+    }
+    world.clock.advance(DUE);
+    return chats;
+  }
+
+  /** The chats Linq was asked for, in order, since the last call of this. */
+  function readSince(): () => string[] {
+    let seen = 0;
+    return () => {
+      const calls = world.linq.callsOf("getChat").map((call) => call.chatId);
+      const fresh = calls.slice(seen);
+      seen = calls.length;
+      return fresh;
+    };
+  }
+
+  it("carries on where the last run stopped, and wraps to the oldest once it reaches the end", async () => {
+    const chats = await backlogOf(10);
+    const reads = readSince();
+    const onePage = { ...policy, batchSize: 4, maxPages: 1 };
+
+    await reconcile(world, onePage);
+    expect(reads()).toEqual(chats.slice(0, 4));
+    await reconcile(world, onePage);
+    expect(reads()).toEqual(chats.slice(4, 8));
+    await reconcile(world, onePage);
+    expect(reads()).toEqual(chats.slice(8, 10));
+    // The end was reached: the oldest chats get their turn again rather than waiting behind a growing backlog.
+    await reconcile(world, onePage);
+    expect(reads()).toEqual(chats.slice(0, 4));
+  });
+
+  it("in a run that began further on, goes round to the oldest chats before stopping, reading each chat once", async () => {
+    const chats = await backlogOf(6);
+    const reads = readSince();
+    await reconcile(world, { ...policy, batchSize: 4, maxPages: 1 });
+    reads();
+
+    await reconcile(world, { ...policy, batchSize: 4, maxPages: 10 });
+
+    expect(reads()).toEqual([...chats.slice(4), ...chats.slice(0, 4)]);
+    expect(world.position.position).toBeUndefined();
+  });
+
+  it("with a slow Linq, returns inside its budget, and the next runs carry on until every chat was read", async () => {
+    const chats = await backlogOf(12);
+    const reads = readSince();
+    const delayMs = 60;
+    const budgetMs = 150;
+    const started: number[] = [];
+    const slow: LinqApi = {
+      updateChat: (...args) => world.linq.updateChat(...args),
+      removeParticipant: (...args) => world.linq.removeParticipant(...args),
+      getChat: async (chatId) => {
+        started.push(Date.now());
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        return world.linq.getChat(chatId);
+      },
+    };
+    const walk = { ...policy, batchSize: 4, concurrency: 2 };
+
+    const runs: string[][] = [];
+    for (let run = 0; run < 3; run++) {
+      started.length = 0;
+      const deadline = Date.now() + budgetMs;
+      const report = await reconcile({ ...world, linq: slow }, walk, { deadline });
+      const returned = Date.now();
+
+      expect(report.stoppedEarly).toBe(true);
+      // No read starts past the deadline, so the run ends within one read of it (the handler's margin covers one).
+      expect(started.every((at) => at < deadline)).toBe(true);
+      expect(returned - deadline).toBeLessThan(delayMs + 250);
+      runs.push(reads());
+    }
+
+    // Each run starts at the first page the one before did not finish, never at the oldest page again...
+    for (let run = 1; run < runs.length; run++) {
+      const before = runs[run - 1]!;
+      const stoppedAt = chats.indexOf(before.at(-1)!) + 1;
+      expect(chats.indexOf(runs[run]![0]!)).toBe(stoppedAt - (stoppedAt % 4));
+    }
+    // ...so between them they read every chat.
+    expect(new Set(runs.flat())).toEqual(new Set(chats));
+  });
+
+  it("starts from the oldest when the saved position is not one the store hands out", async () => {
+    const chats = await backlogOf(2);
+    world.position.position = "not-a-cursor";
+
+    await reconcile(world, policy);
+
+    expect(world.linq.callsOf("getChat").map((call) => call.chatId)).toEqual(chats);
+    expect(world.position.position).toBeUndefined();
+  });
+
+  it("writes no position when it has nothing to carry over", async () => {
+    await backlogOf(2);
+
+    await reconcile(world, policy);
+    await reconcile(world, policy);
+
+    expect(world.position.saves).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@
 import { applyLinqEvent, type Settlement } from "../../src/domain/correlation.ts";
 import { readLinqEvent } from "../../src/domain/linq-events.ts";
 import { publishOutcomes, type RecordChange } from "../../src/domain/outcomes.ts";
+import { InMemoryBacklogPosition } from "./backlog-position.ts";
 import { FakeClock, SequentialIds } from "./clock.ts";
 import { InMemoryIdempotencyKeys } from "./idempotency-keys.ts";
 import { Journal } from "./journal.ts";
@@ -48,6 +49,7 @@ export function makeWorld() {
     ids: new SequentialIds(),
     store,
     backlog: store,
+    position: new InMemoryBacklogPosition(),
     keys: new InMemoryIdempotencyKeys(),
     linq: new FakeLinqApi(journal),
     publisher,

@@ -22,8 +22,9 @@ import { CHAT, makeWorld } from "../fakes/world.ts";
 import { anyJson, anyText, SERVICE_TOKENS } from "./arbitraries.ts";
 import { apiEvent, context, expectLinqAnswer, logged, quietLogs, type Envelope } from "./http.ts";
 import { fuzzOptions, timeLimit } from "./settings.ts";
+import { linkedSecretsEnvironment } from "../../src/config.ts";
 
-process.env.API_TOKEN = SERVICE_TOKENS.join(",");
+Object.assign(process.env, linkedSecretsEnvironment({ ServiceTokens: SERVICE_TOKENS.join(",") }));
 
 quietLogs();
 

@@ -39,9 +39,10 @@ import {
 } from "./arbitraries.ts";
 import { aBodyFor, apiEvent, context, expectLinqAnswer, quietLogs, type EncodedBody } from "./http.ts";
 import { fuzzOptions, timeLimit } from "./settings.ts";
+import { linkedSecretsEnvironment } from "../../src/config.ts";
 
 // The operations read their tokens when built, as at a cold start.
-process.env.API_TOKEN = SERVICE_TOKENS.join(",");
+Object.assign(process.env, linkedSecretsEnvironment({ ServiceTokens: SERVICE_TOKENS.join(",") }));
 
 quietLogs();
 

@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readServiceTokens } from "../../src/config.ts";
+import { linkedSecretsEnvironment, readServiceTokens } from "../../src/config.ts";
 import type { OperationRecord } from "../../src/domain/operation.ts";
 import { getOperation, getOperationByTraceId, listOperations } from "../../src/domain/operation-queries.ts";
 import { removeParticipant, updateChat } from "../../src/domain/operations-service.ts";
@@ -35,7 +35,7 @@ import {
 import { apiEvent, context, expectLinqAnswer, quietLogs } from "./http.ts";
 import { fuzzOptions, timeLimit } from "./settings.ts";
 
-process.env.API_TOKEN = SERVICE_TOKENS.join(",");
+Object.assign(process.env, linkedSecretsEnvironment({ ServiceTokens: SERVICE_TOKENS.join(",") }));
 
 quietLogs();
 
@@ -46,7 +46,7 @@ const LIST = "GET /v3/chats/{chatId}/operations";
 /** The read functions' few lines, around the world's store. */
 function readRoutes(world: World) {
   const store = world.store;
-  const options = { tokens: readServiceTokens(process.env), jsonBody: false };
+  const options = { tokens: readServiceTokens(), jsonBody: false };
   return {
     [ONE]: httpFunction(options, async (event) => {
       const chatId = parseChatId(event.pathParameters?.chatId);
