@@ -23,6 +23,7 @@ export default $config({
     const { createRequestDeadLetterQueue, subscribeRequestHandlers } = await import("./stacks/subscriptions.ts");
     const { scheduleFunctions } = await import("./stacks/schedule.ts");
     const { createOutcomeDeadLetterQueue, subscribeStreamHandlers } = await import("./stacks/streams.ts");
+    const { createAlarms } = await import("./stacks/alarms.ts");
 
     const tables = createTables();
     const secrets = createSecrets();
@@ -34,6 +35,7 @@ export default $config({
     subscribeRequestHandlers({ bus, functions, requestDeadLetterQueue });
     scheduleFunctions(functions);
     subscribeStreamHandlers({ tables, functions, outcomeDeadLetterQueue });
+    const alarms = createAlarms({ functions, api, requestDeadLetterQueue, outcomeDeadLetterQueue });
 
     return {
       ApiUrl: api.url,
@@ -42,6 +44,8 @@ export default $config({
       LedgerTable: tables.ledger.name,
       RequestDeadLetterQueueUrl: requestDeadLetterQueue.url,
       OutcomeDeadLetterQueueUrl: outcomeDeadLetterQueue.url,
+      // Subscribe the team to it: aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email --notification-endpoint …
+      AlarmTopicArn: alarms.arn,
     };
   },
 });
