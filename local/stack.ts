@@ -144,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options.reconcilerEnv,
     });
 
-    const scoped = await lambdaRuntime();
+    const scoped = lambdaRuntime();
     const streams: StreamPoller[] = [];
     for (const definition of functions as readonly FunctionDefinition[]) {
       const handler = scoped(await importHandler(definition));

@@ -116,7 +116,7 @@ export async function quiet(stack: LocalStack): Promise<void> {
  */
 export async function deliverAgain(event: BusEvent): Promise<void> {
   const { handler } = await import("../../functions/on-operation-requested.ts");
-  const scoped = await lambdaRuntime();
+  const scoped = lambdaRuntime();
   await scoped(handler as (event: unknown, context?: unknown) => Promise<unknown>)(
     structuredClone(event),
     lambdaContext("OnChatUpdateRequested", 60),

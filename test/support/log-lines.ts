@@ -1,20 +1,26 @@
 /**
  * What the service really writes: every line Powertools prints (log entries and EMF metric blobs) captured from
  * stdout and stderr, parsed. The logger reads `LOG_LEVEL` once and every invocation returns to it, so a file that
- * wants info lines sets it in `vi.hoisted`, before the logger is imported (and this restores the tests' level).
+ * wants info lines sets it in `vi.hoisted`, before the logger is imported (and this restores the tests' level). Metric
+ * lines are off in tests (vitest.config.ts) except while this captures.
  */
-import { afterAll, afterEach, beforeEach, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 
 export type Line = Record<string, unknown>;
 
-/** Captures from each test's start; `lines()` are the log entries, `emf()` the metric blobs. */
-export function captureOutput() {
+/**
+ * Captures from each test's start, or with `wholeFile` from the file's start (for a scenario run once in `beforeAll`
+ * and read by several tests); `lines()` are the log entries, `emf()` the metric blobs.
+ */
+export function captureOutput(options: { wholeFile?: boolean } = {}) {
   let written: string[] = [];
+  const [start, stop] = options.wholeFile === true ? [beforeAll, afterAll] : [beforeEach, afterEach];
   afterAll(() => {
     process.env.LOG_LEVEL = "warn";
   });
-  beforeEach(() => {
+  start(() => {
     written = [];
+    process.env.POWERTOOLS_METRICS_DISABLED = "false";
     for (const stream of [process.stdout, process.stderr]) {
       vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
         written.push(String(chunk));
@@ -22,8 +28,9 @@ export function captureOutput() {
       });
     }
   });
-  afterEach(() => {
+  stop(() => {
     vi.restoreAllMocks();
+    process.env.POWERTOOLS_METRICS_DISABLED = "true";
   });
   const parsed = (): Line[] =>
     written
