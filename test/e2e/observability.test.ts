@@ -47,6 +47,8 @@ beforeAll(async () => {
   await stack.sandbox!.idle();
   await stack.bus.idle();
   await stack.published();
+  // Nothing left for it to do: it reports its numbers, and writes no line.
+  await stack.reconcileNow();
 });
 
 afterAll(async () => {
@@ -83,6 +85,7 @@ describe("the service's output over a run", () => {
       expect(line).not.toHaveProperty("trace_id");
     }
     expect(lines).toContainEqual(expect.objectContaining({ function_name: "LinqWebhook", level: "WARN", status: 401 }));
+    expect(lines.filter((line) => line.function_name === "Reconciler")).toEqual([]);
   });
 
   it("holds no token, key or secret, and no full handle", () => {
@@ -99,8 +102,10 @@ describe("the service's output over a run", () => {
     expect([...names].sort()).toEqual(
       [
         "LinqCallLatency",
+        "OldestPendingAge",
         "OperationRequested",
         "OperationSucceeded",
+        "ReconcilerSettled",
         "TimeToOutcome",
         "WebhookRefused",
         "WebhookVerified",
@@ -123,6 +128,8 @@ describe("the service's output over a run", () => {
     expect(sum("OperationSucceeded", { kind: "chat.update", settled_by: "webhook" })).toBe(1);
     expect(sum("OperationSucceeded", { kind: "participant.remove", settled_by: "webhook" })).toBe(1);
     expect(sum("WebhookRefused", {})).toBe(1);
+    expect(sum("ReconcilerSettled", {})).toBe(0);
+    expect(sum("OldestPendingAge", {})).toBe(0);
   });
 });
 
