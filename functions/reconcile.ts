@@ -5,6 +5,7 @@ import { lambdaFunction, metrics } from "../src/app/observability.ts";
 import { systemClock } from "../src/app/system.ts";
 import { readReconcilerConfig } from "../src/config.ts";
 import { oldestPendingAgeSeconds } from "../src/domain/backlog-age.ts";
+import { LinqUnavailable } from "../src/domain/errors.ts";
 import { reconcile, type ReconcileReport } from "../src/domain/reconciler.ts";
 import { log } from "../src/log.ts";
 
@@ -20,7 +21,10 @@ export const handler = lambdaFunction(async (_event: unknown, context?: Partial<
     ...(remaining === undefined ? {} : { deadline: Date.now() + remaining - MARGIN_MS }),
     onError: ({ chatId, error }) => {
       metrics.record("ReconcilerErrors", 1, {});
-      log.error("reconciling a chat failed; the next run tries it again", error, { chat_id: chatId });
+      const line = "reconciling a chat failed; the next run tries it again";
+      // Linq slow or down is Linq's condition, with its cause; anything else is ours to look at.
+      if (error instanceof LinqUnavailable) log.warn(line, { chat_id: chatId, error });
+      else log.error(line, error, { chat_id: chatId });
     },
   });
   metrics.record("ReconcilerSettled", report.settled, {});

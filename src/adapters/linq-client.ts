@@ -134,19 +134,6 @@ export class LinqClient implements LinqApi {
     attempt: Attempt<T>,
     ambiguousRetryRefusal: boolean,
   ): Promise<{ data: T; traceId?: string; tries: LinqTry[] }> {
-    try {
-      return await this.#tryUntilDeadline(call, attempt, ambiguousRetryRefusal);
-    } catch (error) {
-      if (error instanceof LinqRefusal) this.#metrics.record("LinqRefusals", 1, { call, code: String(error.code) });
-      throw error;
-    }
-  }
-
-  async #tryUntilDeadline<T>(
-    call: LinqCall,
-    attempt: Attempt<T>,
-    ambiguousRetryRefusal: boolean,
-  ): Promise<{ data: T; traceId?: string; tries: LinqTry[] }> {
     const deadline = this.#now() + this.#policy.deadlineMs;
     // Every try, with what became of it: a failed one may have been done by Linq all the same.
     const tries: LinqTry[] = [];
@@ -166,6 +153,8 @@ export class LinqClient implements LinqApi {
         return { data, ...(traceId === undefined ? {} : { traceId }), tries };
       } catch (error) {
         latency();
+        const code = refusalCode(error);
+        if (code !== undefined) this.#metrics.record("LinqRefusals", 1, { call, code: String(code) });
         const verdict = classify(error);
         const traceId = error instanceof APIError ? traceIdOf(error.headers) : undefined;
         const status = error instanceof APIError ? error.status : undefined;
@@ -246,6 +235,15 @@ function classify(error: unknown): Verdict {
   return retryAfterMs === undefined
     ? { kind: "transient", ...notDone }
     : { kind: "transient", retryAfterMs, ...notDone };
+}
+
+/** Linq's code when it answered 4xx: a refusal, for good or (429, 409/2009) for now. */
+function refusalCode(error: unknown): number | undefined {
+  if (!(error instanceof APIError) || error.status === undefined || error.status < 400 || error.status >= 500) {
+    return undefined;
+  }
+  const code = objectOf(objectOf(error.error).error).code;
+  return Number.isInteger(code) ? (code as number) : fallbackCode(error.status);
 }
 
 function retryAfter(error: APIError): number | undefined {

@@ -34,7 +34,7 @@ export const metrics = {
   LinqCallLatency: { unit: "Milliseconds", dimensions: ["call"] },
   /** Attempts beyond the first of one call. */
   LinqRetries: { unit: "Count", dimensions: ["call"] },
-  /** Linq's final refusals, by its code. */
+  /** Linq's 4xx answers, each try's, by its code: final refusals, and the ones retried (429/1007, 409/2009). */
   LinqRefusals: { unit: "Count", dimensions: ["call", "code"] },
   ReconcilerSettled: { unit: "Count", dimensions: [] },
   ReconcilerErrors: { unit: "Count", dimensions: [] },

@@ -86,6 +86,16 @@ describe("what the client counts", () => {
     expect(metrics.recorded.every((metric) => metric.value >= 0)).toBe(true);
   });
 
+  it("every refusal by Linq's code, a rate limit retried included", async () => {
+    script = [
+      { ...linqError(429, 1007), headers: { "retry-after": "0" } },
+      { status: 200, body: { chat_id: CHAT, status: "pending" } },
+    ];
+    await client().updateChat(CHAT, { display_name: "Team" });
+    expect(metrics.total("LinqRefusals", { call: "updateChat", code: "1007" })).toBe(1);
+    expect(metrics.total("LinqRetries", { call: "updateChat" })).toBe(1);
+  });
+
   it("a final refusal by Linq's code, once", async () => {
     script = [linqError(409, 1006)];
     await expect(client().updateChat(CHAT, { display_name: "Team" })).rejects.toBeInstanceOf(LinqRefusal);
