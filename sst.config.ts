@@ -23,6 +23,7 @@ export default $config({
     const { createRequestDeadLetterQueue, subscribeRequestHandlers } = await import("./stacks/subscriptions.ts");
     const { scheduleFunctions } = await import("./stacks/schedule.ts");
     const { createOutcomeDeadLetterQueue, subscribeStreamHandlers } = await import("./stacks/streams.ts");
+    const { createAlarms } = await import("./stacks/alarms.ts");
     const { readLinqPressure } = await import("./src/definitions/limits.ts");
 
     // Deploy-time settings (LINQ_CONCURRENCY, API_THROTTLE_RATE, API_THROTTLE_BURST): a bad value stops the deploy here.
@@ -45,6 +46,7 @@ export default $config({
     subscribeRequestHandlers({ bus, functions, requestDeadLetterQueue });
     scheduleFunctions(functions);
     subscribeStreamHandlers({ tables, functions, outcomeDeadLetterQueue });
+    const alarms = createAlarms({ functions, api, requestDeadLetterQueue, outcomeDeadLetterQueue });
 
     return {
       ApiUrl: api.url,
@@ -53,6 +55,8 @@ export default $config({
       LedgerTable: tables.ledger.name,
       RequestDeadLetterQueueUrl: requestDeadLetterQueue.url,
       OutcomeDeadLetterQueueUrl: outcomeDeadLetterQueue.url,
+      // Subscribe the team to it: aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email --notification-endpoint …
+      AlarmTopicArn: alarms.arn,
     };
   },
 });

@@ -14,8 +14,9 @@ const integration = [
 
 export default defineConfig({
   test: {
-    // Refusals and failures still show; the info line every request writes would drown the test report.
-    env: { LOG_LEVEL: "warn" },
+    // Refusals and failures still show; the info line every request writes would drown the test report, and so would
+    // the EMF metric lines (test/support/log-lines.ts turns them on where a test reads them).
+    env: { LOG_LEVEL: "warn", POWERTOOLS_METRICS_DISABLED: "true" },
     projects: [
       {
         test: {

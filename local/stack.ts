@@ -15,6 +15,7 @@ import { startLocalBus, type BusEvent, type LocalBus, type Subscription } from "
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
 import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapter.ts";
 import { close, listen } from "./http.ts";
+import { lambdaRuntime } from "./lambda-runtime.ts";
 import { pollStream, type StreamPoller } from "./streams.ts";
 import { LOCAL_WEBHOOK_SECRET, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
 
@@ -147,9 +148,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options.reconcilerEnv,
     });
 
+    const scoped = lambdaRuntime();
     const streams: StreamPoller[] = [];
     for (const definition of functions as readonly FunctionDefinition[]) {
-      const handler = await importHandler(definition);
+      const handler = scoped(await importHandler(definition));
       handlers.set(definition.name, { handler, timeout: definition.timeout });
       if (definition.http !== undefined)
         mount({ ...definition, http: definition.http, handler: handler as HttpHandler });

@@ -16,6 +16,9 @@ import { DEFAULT_API_TOKEN, startLocalStack } from "./stack.ts";
 const JAVA_NEEDED = 17;
 
 const env = process.env;
+// A person at a terminal reads this run: log lines as text rather than JSON, and no EMF metric blobs between them.
+env.LOG_FORMAT ??= "text";
+env.POWERTOOLS_METRICS_DISABLED ??= "true";
 const quiet = env.QUIET === "1";
 const log = (line: string) => {
   if (!quiet) console.log(`  ${line}`);

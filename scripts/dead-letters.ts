@@ -25,6 +25,7 @@ import {
   type RequestEvent,
 } from "../src/domain/dead-letters.ts";
 import { publishOutcomes } from "../src/domain/outcomes.ts";
+import type { Metrics } from "../src/domain/ports.ts";
 
 /** Long enough for a message's redrive to finish before SQS shows it to anyone else. */
 const REDRIVE_VISIBILITY_SECONDS = 120;
@@ -180,6 +181,8 @@ async function run(argv: string[], io: Io): Promise<number> {
   const bus = new EventBridgeClient({});
   const streams = new DynamoDBStreamsClient({});
   const publisher = new EventBridgePublisher(bus, busName);
+  // This runs on an operator's machine, where no metric line reaches CloudWatch: outcomes redriven here go uncounted.
+  const uncounted: Metrics = { record: () => {} };
   const redrivers: Redrivers = {
     requests: async (event) => {
       const entry = redriveEntry(event);
@@ -196,7 +199,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       }
       return put.EventId;
     },
-    outcomes: async ({ batch }) => publishOutcomes(publisher, await readStreamRange(streams, batch)),
+    outcomes: async ({ batch }) => publishOutcomes(publisher, await readStreamRange(streams, batch), uncounted),
   };
 
   const only = new Set(values.message ?? []);

@@ -1,24 +1,108 @@
 /**
- * One logger: a JSON line per entry, which CloudWatch indexes and a terminal still reads. Never given secrets or
- * request bodies, only ids and outcomes. `LOG_LEVEL` (info, warn, error, silent) is read once; tests run at warn.
+ * The one logger: Powertools' Logger, a JSON line per entry with the Lambda context (request id, function, cold start)
+ * and the ids of the operation the invocation works on (`logKeys`, cleared when the invocation ends). Every value
+ * written passes through `redact`: a phone number or an email anywhere in a line is masked, and a field named like a
+ * credential is dropped, so a Linq message or an error that quotes a handle cannot leak it.
+ *
+ * `LOG_LEVEL` (info, warn, error, silent) is read once. `LOG_FORMAT=text` (set by `npm start`) prints the same entries
+ * as short readable lines instead of JSON.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { LogItem } from "@aws-lambda-powertools/logger";
+import type { OperationLog } from "./domain/ports.ts";
+
 export type LogFields = Record<string, unknown>;
 
-const LEVELS = ["info", "warn", "error", "silent"] as const;
-const threshold = Math.max(0, LEVELS.indexOf((process.env.LOG_LEVEL ?? "info") as (typeof LEVELS)[number]));
-const enabled = (level: (typeof LEVELS)[number]) => LEVELS.indexOf(level) >= threshold;
+/** E.164 as written or as people type it (`+1 (555) 000-0004`), and emails. */
+const PHONE = /\+\d[\d\s().-]{5,22}\d/g;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+/** Field names whose values are credentials, whatever a caller put in them. */
+const CREDENTIAL = /authorization|api[-_]?key|secret|token|password|signature/i;
+const MASK = "•••";
 
+/**
+ * Masks every handle in a text: a phone number keeps its first four and last four digits (`+1555•••0000`), an email
+ * its first letter and its domain (`a•••@example.com`). Enough to tell lines apart, never enough to reach the person.
+ */
+export function maskHandles(text: string): string {
+  return text
+    .replace(EMAIL, (email) => {
+      const at = email.lastIndexOf("@");
+      return `${email.slice(0, 1)}${MASK}${email.slice(at)}`;
+    })
+    .replace(PHONE, (phone) => {
+      const digits = phone.replace(/\D/g, "");
+      // A full number (10 digits or more) keeps four at each end; a shorter one a quarter, so most of it is hidden.
+      const kept = digits.length >= 10 ? 4 : Math.floor(digits.length / 4);
+      return `+${digits.slice(0, kept)}${MASK}${digits.slice(digits.length - kept)}`;
+    });
+}
+
+/** Powertools' JSON replacer hook: runs on every key and value of a line, the message and errors included. */
+export function redact(key: string, value: unknown): unknown {
+  if (key !== "" && CREDENTIAL.test(key) && value !== undefined) return "[redacted]";
+  return typeof value === "string" ? maskHandles(value) : value;
+}
+
+/** What a readable line leaves out: the same on every line of a run, or only useful in CloudWatch. */
+const QUIET_KEYS = new Set([
+  "level",
+  "message",
+  "timestamp",
+  "service",
+  "sampling_rate",
+  "cold_start",
+  "function_arn",
+  "function_memory_size",
+  "function_name",
+  "function_request_id",
+  "xray_trace_id",
+]);
+
+/** Powertools' Logger, printing readable lines when `LOG_FORMAT=text`. */
+class ServiceLogger extends Logger {
+  protected override printLog(logLevel: number, item: LogItem): void {
+    if (process.env.LOG_FORMAT !== "text") return super.printLog(logLevel, item);
+    item.prepareForPrint();
+    const attributes = JSON.parse(JSON.stringify(item.getAttributes(), this.getJsonReplacer())) as LogFields;
+    const level = String(attributes.level ?? "").padEnd(5);
+    const time = String(attributes.timestamp ?? "").slice(11, 23);
+    const where = attributes.function_name === undefined ? "" : ` ${String(attributes.function_name)}:`;
+    const fields = Object.entries(attributes)
+      .filter(([key]) => !QUIET_KEYS.has(key))
+      .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+    const line = `${time} ${level}${where} ${String(attributes.message ?? "")} ${fields.join(" ")}`.trimEnd();
+    (logLevel >= WARN ? process.stderr : process.stdout).write(`${line}\n`);
+  }
+}
+
+const WARN = 16;
+const LEVELS = ["INFO", "WARN", "ERROR", "SILENT"] as const;
+const configured = (process.env.LOG_LEVEL ?? "info").toUpperCase() as (typeof LEVELS)[number];
+
+export const logger: Logger = new ServiceLogger({
+  logLevel: LEVELS.includes(configured) ? configured : "INFO",
+  jsonReplacerFn: redact,
+});
+
+/** The calls the code makes; never given bodies or secrets, only ids and outcomes. */
 export const log = {
   info(message: string, fields: LogFields = {}): void {
-    if (enabled("info")) console.log(JSON.stringify({ level: "info", message, ...fields }));
+    logger.info(message, fields);
   },
   warn(message: string, fields: LogFields = {}): void {
-    if (enabled("warn")) console.warn(JSON.stringify({ level: "warn", message, ...fields }));
+    logger.warn(message, fields);
   },
+  /** `error`: what failed, with its stack and its cause chain. */
   error(message: string, error: unknown, fields: LogFields = {}): void {
-    if (!enabled("error")) return;
-    const detail =
-      error instanceof Error ? { error: error.name, detail: error.message, stack: error.stack } : { error };
-    console.error(JSON.stringify({ level: "error", message, ...fields, ...detail }));
+    logger.error(message, { ...fields, error: error instanceof Error ? error : String(error) });
   },
 };
+
+/** Ids every later line of the current invocation carries (`chat_id`, `trace_id`); cleared when it ends. */
+export function logKeys(keys: { chat_id?: string; trace_id?: string }): void {
+  logger.appendKeys(keys);
+}
+
+/** The domain's port onto the log. */
+export const operationLog: OperationLog = { about: (operation) => logKeys(operation) };

@@ -6,6 +6,7 @@ import {
   type FunctionDefinition,
 } from "../src/definitions/functions.ts";
 import { reservedConcurrency, type LinqPressure } from "../src/definitions/limits.ts";
+import { METRICS_NAMESPACE, serviceName } from "../src/definitions/metrics.ts";
 import type { Secrets } from "./secrets.ts";
 import type { Tables } from "./storage.ts";
 
@@ -41,6 +42,12 @@ const STREAM_ACTIONS = [
 
 const TABLE_KEYS = ["operations", "ledger"] as const satisfies readonly (keyof Tables)[];
 
+/** As long as an operation record is kept (90 days), so a record's log lines can be read as long as it can. */
+const LOG_RETENTION = "3 months";
+
+/** What active tracing needs to send its segments to X-Ray. */
+const TRACING_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
+
 export function createFunctions(deps: FunctionDependencies): BuiltFunction[] {
   return definitions.map((definition) => ({ definition, fn: createFunction(definition, deps) }));
 }
@@ -68,6 +75,9 @@ function createFunction(definition: FunctionDefinition, deps: FunctionDependenci
     permissions: permissionsFor(definition, deps),
     // The reconciler never overlaps itself; a function calling Linq for a request runs at most the deploy's limit.
     ...(reserved === undefined ? {} : { concurrency: { reserved } }),
+    // Lambda's own lines (START, REPORT, errors) as JSON too, so one query reads them beside ours.
+    logging: { format: "json", retention: LOG_RETENTION },
+    transform: { function: { tracingConfig: { mode: "Active" } } },
     nodejs: { sourcemap: true },
   });
 }
@@ -86,13 +96,16 @@ function environmentFor(
   return {
     // Stack traces in the logs point at the TypeScript sources instead of the bundle.
     NODE_OPTIONS: "--enable-source-maps",
+    // Powertools: the `service` of every log line and metric, and the metrics' namespace (src/definitions/metrics.ts).
+    POWERTOOLS_SERVICE_NAME: serviceName($app.stage),
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     ...Object.fromEntries(environmentNames(definition).map((name) => [name, values[name]])),
   };
 }
 
 function permissionsFor(definition: FunctionDefinition, deps: FunctionDependencies): Permission[] {
   const { access } = definition;
-  const permissions: Permission[] = [];
+  const permissions: Permission[] = [{ actions: TRACING_ACTIONS, resources: ["*"] }];
   for (const key of TABLE_KEYS) {
     const calls = access[key] ?? [];
     const table = deps.tables[key];

@@ -13,7 +13,7 @@
 import LinqAPIV3, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@linqapp/sdk";
 import { LinqRefusal, LinqUnavailable, LinqCode, type LinqTry } from "../domain/errors.ts";
 import type { ChatUpdateRequest } from "../domain/operation.ts";
-import type { LinqAnswer, LinqApi, LinqChat, LinqHandle } from "../domain/ports.ts";
+import type { LinqAnswer, LinqApi, LinqChat, LinqHandle, Metrics } from "../domain/ports.ts";
 
 export interface RetryPolicy {
   /** Total time for one operation, every attempt and wait included. */
@@ -30,11 +30,15 @@ export interface LinqClientOptions {
   /** Without `/v3`, as the SDK takes it. */
   baseURL: string;
   policy: RetryPolicy;
+  /** Each attempt's latency, the retries and Linq's refusals, by call. */
+  metrics: Metrics;
   /** Injected for tests: the clock's passing and the jitter. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
 }
+
+type LinqCall = "updateChat" | "removeParticipant" | "getChat";
 
 type Attempt<T> = (timeoutMs: number) => Promise<{ data: T; response: Response }>;
 
@@ -48,6 +52,7 @@ function traceIdOf(headers: { get(name: string): string | null } | undefined): s
 export class LinqClient implements LinqApi {
   readonly #sdk: LinqAPIV3;
   readonly #policy: RetryPolicy;
+  readonly #metrics: Metrics;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -55,6 +60,7 @@ export class LinqClient implements LinqApi {
   constructor(options: LinqClientOptions) {
     this.#sdk = new LinqAPIV3({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0 });
     this.#policy = options.policy;
+    this.#metrics = options.metrics;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -62,6 +68,7 @@ export class LinqClient implements LinqApi {
 
   async updateChat(chatId: string, request: ChatUpdateRequest): Promise<LinqAnswer<Record<string, unknown>>> {
     const { data, traceId, tries } = await this.#withRetries(
+      "updateChat",
       (timeout) => this.#sdk.chats.update(chatId, request, { timeout }).withResponse(),
       false,
     );
@@ -72,6 +79,7 @@ export class LinqClient implements LinqApi {
 
   async removeParticipant(chatId: string, handle: string): Promise<LinqAnswer<Record<string, unknown>>> {
     const { data, traceId, tries } = await this.#withRetries(
+      "removeParticipant",
       (timeout) => this.#sdk.chats.participants.remove(chatId, { handle }, { timeout }).withResponse(),
       true,
     );
@@ -90,6 +98,7 @@ export class LinqClient implements LinqApi {
 
   async getChat(chatId: string): Promise<LinqChat> {
     const { data, traceId } = await this.#withRetries(
+      "getChat",
       (timeout) => this.#sdk.chats.retrieve(chatId, { timeout }).withResponse(),
       false,
     );
@@ -121,6 +130,7 @@ export class LinqClient implements LinqApi {
    * reconciler reads the chat to decide.
    */
   async #withRetries<T>(
+    call: LinqCall,
     attempt: Attempt<T>,
     ambiguousRetryRefusal: boolean,
   ): Promise<{ data: T; traceId?: string; tries: LinqTry[] }> {
@@ -132,12 +142,19 @@ export class LinqClient implements LinqApi {
     for (let n = 1; n <= this.#policy.maxAttempts; n++) {
       const remaining = deadline - this.#now();
       if (remaining <= 0) break;
+      if (n > 1) this.#metrics.record("LinqRetries", 1, { call });
+      const started = this.#now();
+      const latency = () => this.#metrics.record("LinqCallLatency", this.#now() - started, { call });
       try {
         const { data, response } = await attempt(Math.min(this.#policy.attemptTimeoutMs, remaining));
+        latency();
         const traceId = traceIdOf(response.headers);
         tries.push({ fate: "accepted", ...(traceId === undefined ? {} : { traceId }), status: response.status });
         return { data, ...(traceId === undefined ? {} : { traceId }), tries };
       } catch (error) {
+        latency();
+        const code = refusalCode(error);
+        if (code !== undefined) this.#metrics.record("LinqRefusals", 1, { call, code: String(code) });
         const verdict = classify(error);
         const traceId = error instanceof APIError ? traceIdOf(error.headers) : undefined;
         const status = error instanceof APIError ? error.status : undefined;
@@ -218,6 +235,15 @@ function classify(error: unknown): Verdict {
   return retryAfterMs === undefined
     ? { kind: "transient", ...notDone }
     : { kind: "transient", retryAfterMs, ...notDone };
+}
+
+/** Linq's code when it answered 4xx: a refusal, for good or (429, 409/2009) for now. */
+function refusalCode(error: unknown): number | undefined {
+  if (!(error instanceof APIError) || error.status === undefined || error.status < 400 || error.status >= 500) {
+    return undefined;
+  }
+  const code = objectOf(objectOf(error.error).error).code;
+  return Number.isInteger(code) ? (code as number) : fallbackCode(error.status);
 }
 
 function retryAfter(error: APIError): number | undefined {

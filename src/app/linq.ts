@@ -1,6 +1,7 @@
 /** The one Linq client per process, with the retry policy of the function that calls it. */
 import { LinqClient, type RetryPolicy } from "../adapters/linq-client.ts";
 import { readLinqConfig } from "../config.ts";
+import { metrics } from "./observability.ts";
 import { memo } from "./system.ts";
 
 /**
@@ -27,6 +28,6 @@ export const RECONCILER_LINQ_POLICY: RetryPolicy = {
 export function linqClient(policy: RetryPolicy) {
   return memo((env) => {
     const linq = readLinqConfig(env);
-    return new LinqClient({ apiKey: linq.apiKey, baseURL: linq.baseURL, policy });
+    return new LinqClient({ apiKey: linq.apiKey, baseURL: linq.baseURL, policy, metrics });
   });
 }

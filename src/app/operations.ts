@@ -3,6 +3,8 @@ import type { Env } from "../config.ts";
 import type { OperationsDeps } from "../domain/operations-service.ts";
 import { idempotencyKeys, operationStore } from "./dynamodb.ts";
 import { HTTP_LINQ_POLICY, linqClient } from "./linq.ts";
+import { operationLog } from "../log.ts";
+import { metrics } from "./observability.ts";
 import { randomIds, systemClock } from "./system.ts";
 
 const linq = linqClient(HTTP_LINQ_POLICY);
@@ -16,5 +18,7 @@ export function operationsDeps(timeoutSeconds: number, env: Env = process.env): 
     clock: systemClock,
     ids: randomIds,
     callLeaseMs: (timeoutSeconds + 5) * 1000,
+    metrics,
+    log: operationLog,
   };
 }

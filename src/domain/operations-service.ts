@@ -25,7 +25,17 @@ import {
   type ParticipantRemoveRequest,
   type StoredOperation,
 } from "./operation.ts";
-import type { Answer, Clock, IdempotencyKeys, Ids, LinqAnswer, LinqApi, OperationStore } from "./ports.ts";
+import type {
+  Answer,
+  Clock,
+  IdempotencyKeys,
+  Ids,
+  LinqAnswer,
+  LinqApi,
+  Metrics,
+  OperationLog,
+  OperationStore,
+} from "./ports.ts";
 import { normalizeHandle } from "./validation.ts";
 
 export interface OperationsDeps {
@@ -36,6 +46,8 @@ export interface OperationsDeps {
   ids: Ids;
   /** Longer than the slowest invocation that could still be calling Linq: until then a retry with the key waits. */
   callLeaseMs: number;
+  metrics: Metrics;
+  log: OperationLog;
 }
 
 export interface OperationCall<R> {
@@ -73,9 +85,13 @@ async function perform(
   callLinq: () => Promise<LinqAnswer<Record<string, unknown>>>,
 ): Promise<OperationResult> {
   const start = await begin(deps, call, kind);
+  const begun = "done" in start ? start.done.record : start.record;
+  deps.log.about({ chat_id: begun.chat_id, trace_id: begun.trace_id });
   if ("done" in start) return start.done;
   const called = await callOnce(callLinq, kind, start.resumed);
   const record = await recordAnswer(deps, start.record, called);
+  // A removal's public trace id is Linq's, known only now.
+  if (record.trace_id !== begun.trace_id) deps.log.about({ chat_id: record.chat_id, trace_id: record.trace_id });
   if (called.error !== undefined) throw called.error;
   const answer = record.answer ?? acceptedAnswer(record);
   return { outcome: called.result === "refused" ? "refused" : "accepted", answer, record };
@@ -155,6 +171,7 @@ async function create(deps: OperationsDeps, record: StoredOperation): Promise<St
   const committed = await deps.store.commit([{ type: "operation", before: undefined, after: record }]);
   // Ids are random UUIDs: a collision means the id source is broken, not that the request is a duplicate.
   if (committed.result === "conflict") throw new Error(`Operation ${record.id} already exists`);
+  deps.metrics.record("OperationRequested", 1, { kind: record.kind, source: record.source });
   return committed.operations[0] as StoredOperation;
 }
 

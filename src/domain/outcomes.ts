@@ -7,7 +7,7 @@
  * A publish is repeated only if the publisher dies after EventBridge accepted the batch: consumers key on `trace_id`.
  */
 import { isTerminal, toPublicRecord, type OperationRecord, type StoredOperation } from "./operation.ts";
-import type { OutcomePublisher } from "./ports.ts";
+import type { Metrics, OutcomePublisher } from "./ports.ts";
 
 /** One record change as the stream tells it: the item before and after (absent for a new or deleted item). */
 export interface RecordChange {
@@ -26,9 +26,35 @@ export function outcomeOf(change: RecordChange): OperationRecord | undefined {
   return toPublicRecord(after);
 }
 
-/** Publishes the outcomes among a batch of changes, in order; throws (for the stream to retry) if any is refused. */
-export async function publishOutcomes(publisher: OutcomePublisher, changes: RecordChange[]): Promise<number> {
+/**
+ * Publishes the outcomes among a batch of changes, in order; throws (for the stream to retry) if any is refused. Each
+ * outcome is counted here, once it is on the bus: the one place that sees every operation end exactly once.
+ */
+export async function publishOutcomes(
+  publisher: OutcomePublisher,
+  changes: RecordChange[],
+  metrics: Metrics,
+): Promise<number> {
   const outcomes = changes.map(outcomeOf).filter((record) => record !== undefined);
   if (outcomes.length > 0) await publisher.publish(outcomes);
+  for (const record of outcomes) countOutcome(metrics, record);
   return outcomes.length;
+}
+
+function countOutcome(metrics: Metrics, record: OperationRecord): void {
+  const dimensions = { kind: record.kind, settled_by: settledBy(record) };
+  metrics.record(record.status === "succeeded" ? "OperationSucceeded" : "OperationFailed", 1, dimensions);
+  if (record.completed_at !== undefined) {
+    const elapsed = Date.parse(record.completed_at) - Date.parse(record.created_at);
+    metrics.record("TimeToOutcome", Math.max(0, elapsed), dimensions);
+  }
+}
+
+/** Who decided the outcome: the part that failed first, or the part that succeeded last. */
+export function settledBy(record: OperationRecord): string {
+  const parts = Object.values(record.results)
+    .filter((part) => part.settled_by !== undefined && part.status === record.status)
+    .sort((a, b) => (a.settled_at ?? "").localeCompare(b.settled_at ?? ""));
+  const decisive = record.status === "failed" ? parts[0] : parts.at(-1);
+  return decisive?.settled_by ?? "unknown";
 }

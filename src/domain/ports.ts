@@ -3,6 +3,7 @@
  * the Linq SDK and EventBridge; domain tests implement them with fakes, and one contract suite runs against both
  * stores so they cannot drift.
  */
+import type { MetricDimensions, MetricName } from "../definitions/metrics.ts";
 import type { LinqTry } from "./errors.ts";
 import type { KeptEvent } from "./kept-event.ts";
 import type { ChatUpdateRequest, OperationRecord, StoredOperation } from "./operation.ts";
@@ -134,4 +135,14 @@ export interface OutcomePublisher {
 /** Where a request event that can never succeed goes, with the reason: the dead-letter queue. */
 export interface RejectedRequests {
   reject(event: unknown, reason: string): Promise<void>;
+}
+
+/** What the service counts (src/definitions/metrics.ts), each data point recorded once, where it happens. */
+export interface Metrics {
+  record<N extends MetricName>(name: N, value: number, dimensions: MetricDimensions<N>): void;
+}
+
+/** Tells the log which operation the current invocation works on: every later line of it carries these ids. */
+export interface OperationLog {
+  about(operation: { chat_id: string; trace_id: string }): void;
 }

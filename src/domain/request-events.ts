@@ -108,7 +108,9 @@ async function reject(
   }
   await deps.rejected.reject(event, reason);
   if (failed === undefined) return { result: "rejected", reason };
-  await deps.store.commit([{ type: "operation", before: undefined, after: failed }]);
+  const committed = await deps.store.commit([{ type: "operation", before: undefined, after: failed }]);
+  if (committed.result === "saved")
+    deps.metrics.record("OperationRequested", 1, { kind: failed.kind, source: "eventbridge" });
   return { result: "rejected", reason, traceId: failed.trace_id };
 }
 

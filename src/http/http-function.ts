@@ -8,7 +8,8 @@ import httpJsonBodyParser from "@middy/http-json-body-parser";
 import type { Answer } from "../domain/ports.ts";
 import type { Verification } from "../adapters/webhook-verifier.ts";
 import { LinqCode, ServiceError } from "../domain/errors.ts";
-import type { LogFields } from "../log.ts";
+import { metrics, observability } from "../app/observability.ts";
+import { logKeys, type LogFields } from "../log.ts";
 import {
   bearerAuth,
   bodyLimit,
@@ -41,6 +42,7 @@ export function httpFunction(
   route: (event: RouteEvent) => Promise<RouteAnswer>,
 ): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
   const handler = middy<HttpEvent, HttpResult>()
+    .use(observability<HttpEvent, HttpResult>())
     .use(requestLog())
     .use(errorFunnel())
     .use(bearerAuth(options.tokens))
@@ -70,6 +72,7 @@ export function webhookFunction(
   route: (delivery: VerifiedDelivery) => Promise<RouteAnswer>,
 ): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
   return middy<HttpEvent, HttpResult>()
+    .use(observability<HttpEvent, HttpResult>())
     .use(requestLog())
     .use(errorFunnel())
     .use(bodyLimit(MAX_WEBHOOK_BYTES))
@@ -77,9 +80,11 @@ export function webhookFunction(
       const raw = rawBody(event);
       const verdict = verify(raw, event.headers ?? {});
       if (!verdict.ok) {
+        metrics.record("WebhookRefused", 1, {});
         logFields(event, { refused: verdict.reason });
         throw new ServiceError(401, LinqCode.unauthorized, "Invalid webhook signature");
       }
+      metrics.record("WebhookVerified", 1, {});
       logFields(event, { deliveryId: verdict.deliveryId });
       const delivery: VerifiedDelivery =
         "unreadable" in verdict
@@ -89,8 +94,13 @@ export function webhookFunction(
     });
 }
 
+/** An answer naming an operation (its ids in the body) names it on the request's log line too. */
 function answer(event: HttpEvent, routed: RouteAnswer): HttpResult {
-  const traceId = (routed.body as { trace_id?: unknown } | null)?.trace_id;
-  logFields(event, { ...(typeof traceId === "string" ? { traceId } : {}), ...routed.logFields });
+  const { chat_id, trace_id } = (routed.body ?? {}) as { chat_id?: unknown; trace_id?: unknown };
+  logKeys({
+    ...(typeof chat_id === "string" ? { chat_id } : {}),
+    ...(typeof trace_id === "string" ? { trace_id } : {}),
+  });
+  if (routed.logFields !== undefined) logFields(event, routed.logFields);
   return toResult(routed);
 }

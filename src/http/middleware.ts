@@ -1,7 +1,8 @@
 /**
- * The HTTP middlewares, one concern each. Order matters and is fixed in http-function.ts: the request's log line
- * outermost (it sees every answer), then errors, then the caller's token, then the body's size, then parsing: a wrong
- * token never costs a parse, a huge body never a parse.
+ * The HTTP middlewares, one concern each. Order matters and is fixed in http-function.ts: after the invocation's
+ * Lambda context and metrics (src/app/observability.ts), the request's log line (it sees every answer), then errors,
+ * then the caller's token, then the body's size, then parsing: a wrong token never costs a parse, a huge body never a
+ * parse.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type middy from "@middy/core";

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LinqClient, type RetryPolicy } from "../../src/adapters/linq-client.ts";
 import { LinqRefusal, LinqUnavailable } from "../../src/domain/errors.ts";
+import { FakeMetrics } from "../fakes/metrics.ts";
 
 type Scripted = { status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number };
 
@@ -14,6 +15,7 @@ let server: Server;
 let baseURL: string;
 let script: Scripted[] = [];
 let calls: { method: string; path: string; body: string }[] = [];
+let metrics = new FakeMetrics();
 
 beforeAll(async () => {
   server = createServer((request, response) => {
@@ -41,6 +43,7 @@ afterAll(async () => {
 beforeEach(() => {
   script = [];
   calls = [];
+  metrics = new FakeMetrics();
 });
 
 const policy: RetryPolicy = {
@@ -56,6 +59,7 @@ function client(waits: number[] = [], overrides: Partial<RetryPolicy> = {}): Lin
     apiKey: "key",
     baseURL,
     policy: { ...policy, ...overrides },
+    metrics,
     random: () => 1,
     sleep: async (ms) => {
       waits.push(ms);
@@ -68,6 +72,36 @@ const TRACE = "0123456789abcdef0123456789abcdef";
 const linqError = (status: number, code: number, message = "nope") => ({
   status,
   body: { error: { status, code, message }, success: false },
+});
+
+describe("what the client counts", () => {
+  it("each attempt's latency and each retry, by call", async () => {
+    script = [linqError(503, 3006), { status: 200, body: { chat_id: CHAT, status: "pending" } }];
+    await client().updateChat(CHAT, { display_name: "Team" });
+    expect(metrics.recorded.map(({ name, dimensions }) => [name, dimensions])).toEqual([
+      ["LinqCallLatency", { call: "updateChat" }],
+      ["LinqRetries", { call: "updateChat" }],
+      ["LinqCallLatency", { call: "updateChat" }],
+    ]);
+    expect(metrics.recorded.every((metric) => metric.value >= 0)).toBe(true);
+  });
+
+  it("every refusal by Linq's code, a rate limit retried included", async () => {
+    script = [
+      { ...linqError(429, 1007), headers: { "retry-after": "0" } },
+      { status: 200, body: { chat_id: CHAT, status: "pending" } },
+    ];
+    await client().updateChat(CHAT, { display_name: "Team" });
+    expect(metrics.total("LinqRefusals", { call: "updateChat", code: "1007" })).toBe(1);
+    expect(metrics.total("LinqRetries", { call: "updateChat" })).toBe(1);
+  });
+
+  it("a final refusal by Linq's code, once", async () => {
+    script = [linqError(409, 1006)];
+    await expect(client().updateChat(CHAT, { display_name: "Team" })).rejects.toBeInstanceOf(LinqRefusal);
+    expect(metrics.total("LinqRefusals", { call: "updateChat", code: "1006" })).toBe(1);
+    expect(metrics.total("LinqRetries")).toBe(0);
+  });
 });
 
 describe("Linq's answers", () => {

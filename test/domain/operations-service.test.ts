@@ -435,3 +435,54 @@ describe("a publisher failure after the outcome is stored", () => {
     expect(world.unpublished()).toBe(0);
   });
 });
+
+describe("what an operation counts and tells the log", () => {
+  it("counts a request once, by kind and source: a replay with its key is no new operation", async () => {
+    await updateChat(world, update(undefined, "k1"));
+    await updateChat(world, update(undefined, "k1"));
+    world.linq.answerRemoveParticipant({ body: { ...QUEUED, trace_id: "linq-t1" } });
+    await removeParticipant(world, removal());
+
+    expect(world.metrics.recorded.filter((metric) => metric.name === "OperationRequested")).toEqual([
+      { name: "OperationRequested", value: 1, dimensions: { kind: "chat.update", source: "http" } },
+      { name: "OperationRequested", value: 1, dimensions: { kind: "participant.remove", source: "http" } },
+    ]);
+  });
+
+  it("counts its outcome once it is published, by who settled it, with the time it took", async () => {
+    world.linq.answerUpdateChat(refusal(409, 1006));
+    expect(await updateChat(world, update())).toMatchObject({ outcome: "refused" });
+    world.clock.advance(2_000);
+    world.linq.answerRemoveParticipant(async (chatId) => {
+      world.clock.advance(1_500);
+      await world.deliver(participantRemoved(chatId, HANDLE));
+      return { body: { ...QUEUED, trace_id: "linq-t1" } };
+    });
+    await removeParticipant(world, removal());
+
+    expect(world.metrics.total("OperationFailed", { kind: "chat.update", settled_by: "linq" })).toBe(1);
+    expect(world.metrics.total("OperationSucceeded", { kind: "participant.remove", settled_by: "webhook" })).toBe(1);
+    expect(world.metrics.total("OperationSucceeded") + world.metrics.total("OperationFailed")).toBe(2);
+    expect(world.metrics.recorded.filter((metric) => metric.name === "TimeToOutcome")).toHaveLength(2);
+  });
+
+  it("names the operation to the log as soon as it exists, and again when Linq gives a removal its trace id", async () => {
+    world.linq.answerRemoveParticipant({ body: { ...QUEUED, trace_id: "linq-t1" } });
+    await removeParticipant(world, removal());
+
+    expect(world.log.named).toEqual([
+      { chat_id: CHAT, trace_id: "ours-1" },
+      { chat_id: CHAT, trace_id: "linq-t1" },
+    ]);
+  });
+
+  it("names the operation a replay belongs to", async () => {
+    await updateChat(world, update(undefined, "k1"));
+    await updateChat(world, update(undefined, "k1"));
+
+    expect(world.log.named).toEqual([
+      { chat_id: CHAT, trace_id: "ours-1" },
+      { chat_id: CHAT, trace_id: "ours-1" },
+    ]);
+  });
+});

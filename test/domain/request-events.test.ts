@@ -128,6 +128,8 @@ describe("a malformed request event", () => {
     expect(world.rejected.rejected).toHaveLength(1);
     expect(world.store.all()).toHaveLength(1);
     expect(world.publisher.published).toHaveLength(1);
+    expect(world.metrics.total("OperationRequested", { kind: "chat.update", source: "eventbridge" })).toBe(1);
+    expect(world.metrics.total("OperationFailed", { kind: "chat.update", settled_by: "service" })).toBe(1);
   });
 
   it("naming a chat but no usable field is still recorded failed and published, never left pending", async () => {

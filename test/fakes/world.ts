@@ -12,6 +12,7 @@ import { FakeClock, SequentialIds } from "./clock.ts";
 import { InMemoryIdempotencyKeys } from "./idempotency-keys.ts";
 import { Journal } from "./journal.ts";
 import { FakeLinqApi } from "./linq-api.ts";
+import { FakeMetrics, FakeOperationLog } from "./metrics.ts";
 import { FakeOutcomePublisher, FakeRejectedRequests } from "./outcome-publisher.ts";
 import { InMemoryOperationStore } from "./operation-store.ts";
 
@@ -23,6 +24,7 @@ export function makeWorld() {
   const clock = new FakeClock();
   const store = new InMemoryOperationStore({ journal, now: () => clock.now() });
   const publisher = new FakeOutcomePublisher(journal);
+  const metrics = new FakeMetrics();
   const unpublished: RecordChange[][] = [];
   let draining = false;
   // One drain at a time, as a shard's batches go one after another: a commit made while a publish is awaited is
@@ -32,7 +34,7 @@ export function makeWorld() {
     draining = true;
     try {
       while (unpublished.length > 0) {
-        await publishOutcomes(publisher, unpublished[0]!);
+        await publishOutcomes(publisher, unpublished[0]!, metrics);
         unpublished.shift();
       }
     } finally {
@@ -55,6 +57,8 @@ export function makeWorld() {
     publisher,
     rejected: new FakeRejectedRequests(),
     callLeaseMs: 35_000,
+    metrics,
+    log: new FakeOperationLog(),
     /** Delivers a webhook body the way the webhook route does: read it, then apply it under its delivery id. */
     deliver(body: unknown, deliveryId?: string): Promise<Settlement> {
       const event = readLinqEvent(body);

@@ -18,6 +18,7 @@ import { LinqRefusal, LinqUnavailable } from "../../src/domain/errors.ts";
 import { removeParticipant, updateChat } from "../../src/domain/operations-service.ts";
 import { parseChatUpdate, parseParticipantRemove } from "../../src/domain/validation.ts";
 import { operationFunction } from "../../src/http/operation-function.ts";
+import { FakeMetrics } from "../fakes/metrics.ts";
 import { CHAT, makeWorld } from "../fakes/world.ts";
 import { anyJson, anyText, SERVICE_TOKENS } from "./arbitraries.ts";
 import { apiEvent, context, expectLinqAnswer, logged, quietLogs, type Envelope } from "./http.ts";
@@ -92,6 +93,7 @@ function client(): { linq: LinqClient; elapsed: () => number; waits: number[] } 
     apiKey: "fuzz-key",
     baseURL,
     policy: POLICY,
+    metrics: new FakeMetrics(),
     now: () => Date.now() + slept,
     sleep: async (ms) => {
       waits.push(ms);

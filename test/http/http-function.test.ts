@@ -3,7 +3,13 @@
  * parsed or verified, and a webhook body is read only once its signature holds.
  */
 import { Webhook } from "standardwebhooks";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { vi } from "vitest";
+
+// Before the logger is imported: it reads its level once, and every invocation returns to it.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = "info";
+});
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebhookVerifier, type Verification } from "../../src/adapters/webhook-verifier.ts";
 import { LinqCode, ServiceError } from "../../src/domain/errors.ts";
 import type { Answer } from "../../src/domain/ports.ts";
@@ -16,9 +22,11 @@ import {
   type Verify,
 } from "../../src/http/http-function.ts";
 import { log } from "../../src/log.ts";
+import { captureOutput } from "../support/log-lines.ts";
 import { authorised, context, httpEvent, TOKENS } from "./events.ts";
 
 const WEBHOOK_ROUTE = "POST /webhooks/linq";
+const output = captureOutput();
 
 function envelope(status: number, code: number, message: string) {
   return JSON.stringify({ error: { status, code, message }, success: false });
@@ -50,20 +58,29 @@ describe("httpFunction", () => {
     });
   });
 
-  it("writes the request's one log line with the answer's trace id and the route's own fields", async () => {
+  it("writes the request's one log line with the answer's ids and the route's own fields", async () => {
+    vi.mocked(log.info).mockRestore();
     const { handler } = operation(
-      vi.fn(async () => ({ status: 202, body: { trace_id: "trace-1" }, logFields: { kind: "chat.update" } })),
+      vi.fn(async () => ({
+        status: 200,
+        body: { chat_id: "chat-1", status: "pending", trace_id: "trace-1" },
+        logFields: { kind: "chat.update" },
+      })),
     );
     await handler(httpEvent({ headers: authorised(), body: "{}" }), context());
-    expect(log.info).toHaveBeenCalledTimes(1);
-    expect(log.info).toHaveBeenCalledWith("request", {
-      route: "PUT /v3/chats/{chatId}",
-      status: 202,
-      durationMs: expect.any(Number),
-      requestId: "request-1",
-      traceId: "trace-1",
-      kind: "chat.update",
-    });
+    expect(output.lines()).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        message: "request",
+        route: "PUT /v3/chats/{chatId}",
+        status: 200,
+        durationMs: expect.any(Number),
+        requestId: "request-1",
+        chat_id: "chat-1",
+        trace_id: "trace-1",
+        kind: "chat.update",
+      }),
+    ]);
   });
 
   it("answers with the route's body alone: its log fields are not part of the answer", async () => {

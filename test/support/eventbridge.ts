@@ -3,6 +3,8 @@
  * reading what came of it where a requester looks (the operation routes, the outcome events, the dead letters) and what
  * really happened at Linq (the sandbox's truth).
  */
+import { lambdaContext } from "../../local/http-adapter.ts";
+import { lambdaRuntime } from "../../local/lambda-runtime.ts";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import type { EventBridgeEvent } from "aws-lambda";
 import { vi } from "vitest";
@@ -113,10 +115,12 @@ export async function quiet(stack: LocalStack): Promise<void> {
  * again. This hands the recorded event to the deployed handler module once more, as that second invocation would.
  */
 export async function deliverAgain(event: BusEvent): Promise<void> {
-  const module = (await import("../../functions/on-operation-requested.ts")) as {
-    handler: (event: EventBridgeEvent<string, unknown>) => Promise<void>;
-  };
-  await module.handler(structuredClone(event));
+  const { handler } = await import("../../functions/on-operation-requested.ts");
+  const scoped = lambdaRuntime();
+  await scoped(handler as (event: unknown, context?: unknown) => Promise<unknown>)(
+    structuredClone(event),
+    lambdaContext("OnChatUpdateRequested", 60),
+  );
 }
 
 /** What the sandbox does with one Linq call: answers it, fails it with a 5xx before the work, or does the work and then fails. */
