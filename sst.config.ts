@@ -25,9 +25,12 @@ export default $config({
     const { createOutcomeDeadLetterQueue, subscribeStreamHandlers } = await import("./stacks/streams.ts");
     const { createAlarms } = await import("./stacks/alarms.ts");
     const { readLinqPressure } = await import("./src/definitions/limits.ts");
+    const { readApiDomain } = await import("./src/definitions/api-domain.ts");
 
-    // Deploy-time settings (LINQ_CONCURRENCY, API_THROTTLE_RATE, API_THROTTLE_BURST): a bad value stops the deploy here.
+    // Deploy-time settings (LINQ_CONCURRENCY, API_THROTTLE_RATE, API_THROTTLE_BURST, API_DOMAIN,
+    // API_DOMAIN_CERT_ARN): a bad value stops the deploy here.
     const pressure = readLinqPressure(process.env);
+    const domain = readApiDomain(process.env);
 
     const tables = createTables();
     const secrets = createSecrets();
@@ -42,7 +45,7 @@ export default $config({
       outcomeDeadLetterQueue,
       pressure,
     });
-    const api = createApi(functions, pressure);
+    const api = createApi(functions, pressure, domain);
     subscribeRequestHandlers({ bus, functions, requestDeadLetterQueue });
     scheduleFunctions(functions);
     subscribeStreamHandlers({ tables, functions, outcomeDeadLetterQueue });
