@@ -117,7 +117,10 @@ export function createAlarms(deps: AlarmDependencies): sst.aws.SnsTopic {
   });
 
   for (const { definition, fn } of deps.functions) {
-    for (const metricName of ["Errors", "Throttles"] as const) {
+    // A scheduled function runs alone (reserved concurrency 1): a tick that finds the last run still going is
+    // throttled by design, and a backlog it cannot keep up with shows as OldestPendingAge instead.
+    const watched = "schedule" in definition ? (["Errors"] as const) : (["Errors", "Throttles"] as const);
+    for (const metricName of watched) {
       new aws.cloudwatch.MetricAlarm(`${definition.name}${metricName}Alarm`, {
         alarmDescription: `${definition.name}: Lambda ${metricName.toLowerCase()} (see its log group).`,
         namespace: "AWS/Lambda",
