@@ -9,6 +9,9 @@ import { badRequest, LinqCode, type ServiceError } from "../domain/errors.ts";
 
 type Code = (typeof LinqCode)[keyof typeof LinqCode];
 
+/** Any schema whose output is T: what the domain names when it reads through one, without importing valibot. */
+export type Schema<T> = v.GenericSchema<unknown, T>;
+
 const SEPARATOR = "\u001f";
 
 /** A schema message carrying the Linq code it is answered with. */
@@ -37,4 +40,13 @@ export function parseOrRefuse<S extends v.GenericSchema>(schema: S, input: unkno
 export function parseOrUndefined<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> | undefined {
   const result = v.safeParse(schema, input, FIRST_ISSUE);
   return result.success ? result.output : undefined;
+}
+
+/** The schema's output, or the message of its first issue: for Linq's events, whose problems are reasons, not answers. */
+export function parseOrReason<S extends v.GenericSchema>(
+  schema: S,
+  input: unknown,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; reason: string } {
+  const result = v.safeParse(schema, input, FIRST_ISSUE);
+  return result.success ? { ok: true, value: result.output } : { ok: false, reason: result.issues[0].message };
 }

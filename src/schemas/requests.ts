@@ -19,7 +19,7 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /** Deliberately plain: one @, a dot in the domain, no spaces. Linq decides deliverability. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Trace ids are ours (UUIDs) or Linq's (opaque); this keeps them safe as keys and in URLs. */
-const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Phone numbers are often written with separators; they are not part of the number. */
 const PHONE_SEPARATORS = /[\s().-]/g;
 /** Control characters cannot be shown as a group name and would make the webhook's new_value never match. */

@@ -171,7 +171,7 @@ describe("the reconciler settles what no webhook settled", () => {
     );
     const outcomes = outcomeEvents(stack, traceId);
     expect(outcomes.map((event) => event["detail-type"])).toEqual(["operation.failed"]);
-    expect(outcomes[0]!.detail).toEqual(failed);
+    expect(outcomes[0]!.detail).toEqual({ ...failed, schema_version: 1 });
   });
 
   it("a removal that happened but whose webhook was dropped succeeds", async () => {
