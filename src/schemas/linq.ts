@@ -100,52 +100,6 @@ export const LinqErrorCode = v.pipe(
   v.integer("data.error_code is not an integer"),
 );
 
-const Anything = v.optional(v.unknown());
-
-/**
- * The five outcome events as one document shows them, from the same field schemas `readLinqEvent` reads with. Every
- * other field, and every other event type, is allowed and ignored.
- */
-export const LinqWebhookEvent = v.pipe(
-  v.looseObject({
-    event_type: v.pipe(v.string(), v.description("the five below are acted on; any other type is acknowledged")),
-    event_id: LinqEventId,
-    created_at: v.optional(v.pipe(v.string(), v.isoTimestamp())),
-    trace_id: v.optional(v.pipe(v.string(), v.description("maybe the X-Trace-ID of the call that caused it"))),
-    api_version: Anything,
-    webhook_version: Anything,
-    partner_id: Anything,
-    data: v.union([
-      v.pipe(
-        v.looseObject({
-          chat_id: ChatId,
-          new_value: NewValue,
-          old_value: v.optional(OldValue),
-          updated_at: v.optional(v.string()),
-          changed_by_handle: v.optional(LinqChangedBy),
-        }),
-        v.description("chat.group_name_updated, chat.group_icon_updated"),
-      ),
-      v.pipe(
-        v.looseObject({ chat_id: ChatId, error_code: LinqErrorCode, failed_at: v.optional(v.string()) }),
-        v.description("chat.group_name_update_failed, chat.group_icon_update_failed"),
-      ),
-      v.pipe(
-        v.looseObject({
-          chat_id: ChatId,
-          participant: v.optional(v.nullable(v.looseObject({ handle: v.optional(Handle), left_at: Anything }))),
-          handle: v.optional(v.pipe(Handle, v.description("deprecated: participant.handle"))),
-          removed_at: v.optional(v.string()),
-        }),
-        v.description("participant.removed"),
-      ),
-      v.pipe(v.record(v.string(), v.unknown()), v.description("any other event type")),
-    ]),
-  }),
-  v.title("LinqWebhookEvent"),
-  v.description("A Linq webhook delivery, signed with Standard Webhooks"),
-);
-
 /**
  * An answer's body as an object: Linq answered 2xx, so what it did is done; a body that is not an object only leaves
  * every field to its default.

@@ -12,7 +12,7 @@ import { toJsonSchema, toJsonSchemaDefs, type ConversionConfig, type JsonSchema 
 import { functions, type FunctionName } from "../definitions/functions.ts";
 import { OUTCOME_DETAIL_TYPES, REQUEST_DETAIL_TYPES, SERVICE_EVENT_SOURCE } from "../definitions/events.ts";
 import { MAX_BODY_BYTES, MAX_WEBHOOK_BYTES } from "../http/http-function.ts";
-import { LinqWebhookEvent } from "./linq.ts";
+import { LinqChangedBy, LinqErrorCode, LinqEventId, NewValue, OldValue } from "./linq.ts";
 import {
   ChatUpdateAnswer,
   ErrorEnvelope,
@@ -26,6 +26,7 @@ import {
   ChatId,
   ChatUpdateBody,
   ChatUpdateRequestedDetail,
+  Handle,
   IdempotencyKey,
   ListCursor,
   ListLimit,
@@ -33,6 +34,53 @@ import {
   ParticipantRemoveRequestedDetail,
   TraceId,
 } from "./requests.ts";
+
+const Anything = v.optional(v.unknown());
+
+/**
+ * The five outcome events as the document shows them, composed of the field schemas `readLinqEvent` reads with (it
+ * reads field by field, so an unusable event can still be kept with what it said). Every other field, and every other
+ * event type, is allowed and ignored. Here rather than in linq.ts, so no function's bundle carries it.
+ */
+const LinqWebhookEvent = v.pipe(
+  v.looseObject({
+    event_type: v.pipe(v.string(), v.description("the five below are acted on; any other type is acknowledged")),
+    event_id: LinqEventId,
+    created_at: v.optional(v.pipe(v.string(), v.isoTimestamp())),
+    trace_id: v.optional(v.pipe(v.string(), v.description("maybe the X-Trace-ID of the call that caused it"))),
+    api_version: Anything,
+    webhook_version: Anything,
+    partner_id: Anything,
+    data: v.union([
+      v.pipe(
+        v.looseObject({
+          chat_id: ChatId,
+          new_value: NewValue,
+          old_value: v.optional(OldValue),
+          updated_at: v.optional(v.string()),
+          changed_by_handle: v.optional(LinqChangedBy),
+        }),
+        v.description("chat.group_name_updated, chat.group_icon_updated"),
+      ),
+      v.pipe(
+        v.looseObject({ chat_id: ChatId, error_code: LinqErrorCode, failed_at: v.optional(v.string()) }),
+        v.description("chat.group_name_update_failed, chat.group_icon_update_failed"),
+      ),
+      v.pipe(
+        v.looseObject({
+          chat_id: ChatId,
+          participant: v.optional(v.nullable(v.looseObject({ handle: v.optional(Handle), left_at: Anything }))),
+          handle: v.optional(v.pipe(Handle, v.description("deprecated: participant.handle"))),
+          removed_at: v.optional(v.string()),
+        }),
+        v.description("participant.removed"),
+      ),
+      v.pipe(v.record(v.string(), v.unknown()), v.description("any other event type")),
+    ]),
+  }),
+  v.title("LinqWebhookEvent"),
+  v.description("A Linq webhook delivery, signed with Standard Webhooks"),
+);
 
 /**
  * Pipes are documented by their last schema (what a value is once read: a trimmed name is still a string); the checks
