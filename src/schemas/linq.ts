@@ -5,7 +5,7 @@
  * answer unreadable (its fate unknown), with the reason as the schema's message.
  */
 import * as v from "valibot";
-import { ChatId, Handle, TRACE_ID } from "./requests.ts";
+import { ChatId, Handle, isJsonObject, TRACE_ID } from "./requests.ts";
 
 /** Linq's ids are UUIDs or 32-hex; anything printable up to this length is kept, anything else refused as an id. */
 export const LINQ_ID = /^[\x21-\x7e]{1,128}$/;
@@ -15,10 +15,6 @@ export const MAX_VALUE_LENGTH = 4096;
 const MAX_EVENT_TYPE_LENGTH = 128;
 /** An email is at most 320 characters; a longer `changed_by_handle.handle` is cut. */
 const MAX_CHANGED_BY_LENGTH = 320;
-
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** An object, or the reason it is not one (`what` is not an object). */
 const jsonObject = (what: string) => v.custom<Record<string, unknown>>(isJsonObject, `${what} is not an object`);

@@ -36,7 +36,8 @@ const FIRST_ISSUE = { abortEarly: true } as const;
 
 const NOT_AN_OBJECT = refusal(LinqCode.invalidBody, "Request body must be a JSON object");
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: what a body, a detail or an envelope must be (an array is not one, though `typeof` says so). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
