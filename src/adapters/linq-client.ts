@@ -16,6 +16,7 @@ import { LinqRefusal, LinqUnavailable, LinqCode, type LinqTry } from "../domain/
 import type { ChatUpdateRequest } from "../domain/operation.ts";
 import type { LinqAnswer, LinqApi, LinqChat, LinqHandle } from "../domain/ports.ts";
 import { LinqChatAnswer, LinqRemovalAnswer, LinqUpdateAnswer } from "../schemas/linq.ts";
+import { FIRST_ISSUE } from "../schemas/refusal.ts";
 import { TRACE_ID } from "../schemas/requests.ts";
 
 export interface RetryPolicy {
@@ -238,7 +239,7 @@ function readAnswer<S extends v.GenericSchema>(
   data: unknown,
   traceId: string | undefined,
 ): v.InferOutput<S> {
-  const result = v.safeParse(schema, data, { abortEarly: true });
+  const result = v.safeParse(schema, data, FIRST_ISSUE);
   if (result.success) return result.output;
   throw new LinqUnavailable("unavailable", {
     cause: new Error(`Linq answered ${result.issues[0].message}`),

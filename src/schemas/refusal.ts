@@ -12,6 +12,7 @@ type Code = (typeof LinqCode)[keyof typeof LinqCode];
 /** Any schema whose output is T: what the domain names when it reads through one, without importing valibot. */
 export type Schema<T> = v.GenericSchema<unknown, T>;
 
+/** Between the code and the text: a control character no message contains. */
 const SEPARATOR = "\u001f";
 
 /** A schema message carrying the Linq code it is answered with. */
@@ -27,7 +28,7 @@ export function refusalOf(issue: { message: string }): ServiceError {
 }
 
 /** The first problem only, as Linq reports one: later fields are not even looked at. */
-const FIRST_ISSUE = { abortEarly: true } as const;
+export const FIRST_ISSUE = { abortEarly: true } as const;
 
 /** The schema's output, or the ServiceError Linq would have answered. */
 export function parseOrRefuse<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {

@@ -11,7 +11,7 @@
  */
 import * as v from "valibot";
 import { LinqCode } from "../domain/errors.ts";
-import { refusal } from "./refusal.ts";
+import { FIRST_ISSUE, refusal } from "./refusal.ts";
 
 /** UUIDs in either case (answered in lower case); written without flags so JSON Schema can carry it as a pattern. */
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -30,9 +30,6 @@ export const ICON_URL_MAX_LENGTH = 2048;
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
-
-/** Fields are read one problem at a time, as the body is. */
-const FIRST_ISSUE = { abortEarly: true } as const;
 
 const NOT_AN_OBJECT = refusal(LinqCode.invalidBody, "Request body must be a JSON object");
 
