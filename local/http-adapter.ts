@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { FunctionDefinition, HttpRoute } from "../src/definitions/functions.ts";
+import type { OpenApiDocument } from "../src/schemas/openapi.ts";
 import { readBody } from "./http.ts";
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
@@ -16,6 +17,13 @@ export interface MountedRoute extends Pick<FunctionDefinition, "name" | "timeout
   http: HttpRoute;
   handler: HttpHandler;
 }
+
+/**
+ * Where `npm start` serves the OpenAPI document, generated from the schemas and the route table on the first request
+ * (loaded then, so nothing else that uses this adapter pays for the generator).
+ */
+export const OPENAPI_PATH = "/openapi.json";
+let openApi: OpenApiDocument | undefined;
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -69,6 +77,11 @@ async function serve(
   }
   const body = await readBody(request, MAX_PAYLOAD_BYTES);
   if (body === undefined) return writeJson(response, 413, { message: "Request Entity Too Large" });
+  // Local only (the deployed API has no such route): the OpenAPI document of the service's routes.
+  if (route === undefined && method === "GET" && url.pathname === OPENAPI_PATH) {
+    openApi ??= (await import("../src/schemas/openapi.ts")).currentOpenApiDocument();
+    return writeJson(response, 200, openApi);
+  }
   if (route === undefined) return writeJson(response, 404, { message: "Not Found" });
 
   const event = toEvent(request, url, route, params, body);

@@ -10,10 +10,14 @@
  * Every answer's `X-Trace-ID` is kept (errors included): a webhook may carry it, tying the event to the exact call.
  * Linq's answers are validated here: nothing unchecked from Linq reaches the domain.
  */
+import * as v from "valibot";
 import LinqAPIV3, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@linqapp/sdk";
 import { LinqRefusal, LinqUnavailable, LinqCode, type LinqTry } from "../domain/errors.ts";
 import type { ChatUpdateRequest } from "../domain/operation.ts";
 import type { LinqAnswer, LinqApi, LinqChat, LinqHandle, Metrics } from "../domain/ports.ts";
+import { LinqChatAnswer, LinqRemovalAnswer, LinqUpdateAnswer } from "../schemas/linq.ts";
+import { FIRST_ISSUE } from "../schemas/refusal.ts";
+import { TRACE_ID } from "../schemas/requests.ts";
 
 export interface RetryPolicy {
   /** Total time for one operation, every attempt and wait included. */
@@ -41,8 +45,6 @@ export interface LinqClientOptions {
 type LinqCall = "updateChat" | "removeParticipant" | "getChat";
 
 type Attempt<T> = (timeoutMs: number) => Promise<{ data: T; response: Response }>;
-
-const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function traceIdOf(headers: { get(name: string): string | null } | undefined): string | undefined {
   const value = headers?.get("x-trace-id") ?? undefined;
@@ -72,8 +74,8 @@ export class LinqClient implements LinqApi {
       (timeout) => this.#sdk.chats.update(chatId, request, { timeout }).withResponse(),
       false,
     );
-    const answer = objectOf(data);
-    const body = { chat_id: stringOr(answer.chat_id, chatId), status: stringOr(answer.status, "pending") };
+    const answer = readAnswer(LinqUpdateAnswer, data, traceId);
+    const body = { chat_id: answer.chat_id ?? chatId, status: answer.status ?? "pending" };
     return { body, tries, ...(traceId === undefined ? {} : { traceId }) };
   }
 
@@ -83,14 +85,11 @@ export class LinqClient implements LinqApi {
       (timeout) => this.#sdk.chats.participants.remove(chatId, { handle }, { timeout }).withResponse(),
       true,
     );
-    const answer = objectOf(data);
+    const answer = readAnswer(LinqRemovalAnswer, data, traceId);
     const bodyTraceId = answer.trace_id ?? traceId;
-    if (bodyTraceId !== undefined && (typeof bodyTraceId !== "string" || !TRACE_ID.test(bodyTraceId))) {
-      throw unexpected("a removal answer with an unusable trace_id", traceId);
-    }
     const body = {
-      message: stringOr(answer.message, "Participant removal queued"),
-      status: stringOr(answer.status, "accepted"),
+      message: answer.message ?? "Participant removal queued",
+      status: answer.status ?? "accepted",
       ...(bodyTraceId === undefined ? {} : { trace_id: bodyTraceId }),
     };
     return { body, tries, ...(traceId === undefined ? {} : { traceId }) };
@@ -102,25 +101,17 @@ export class LinqClient implements LinqApi {
       (timeout) => this.#sdk.chats.retrieve(chatId, { timeout }).withResponse(),
       false,
     );
-    const chat = objectOf(data);
-    if (typeof chat.id !== "string" || !Array.isArray(chat.handles)) {
-      throw unexpected("a chat without id or handles", traceId);
-    }
+    const chat = readAnswer(LinqChatAnswer, data, traceId);
     return {
       id: chat.id,
-      display_name: typeof chat.display_name === "string" ? chat.display_name : null,
-      group_chat_icon: typeof chat.group_chat_icon === "string" ? chat.group_chat_icon : null,
-      updated_at: timestampOrNull(chat.updated_at),
-      handles: chat.handles.map((entry): LinqHandle => {
-        const handle = objectOf(entry);
-        if (typeof handle.handle !== "string") throw unexpected("a chat handle without its handle", traceId);
-        const status = handle.status === "active" || handle.status === "left" || handle.status === "removed";
-        return {
-          handle: handle.handle,
-          status: status ? (handle.status as LinqHandle["status"]) : null,
-          joined_at: timestampOrNull(handle.joined_at),
-        };
-      }),
+      display_name: chat.display_name,
+      group_chat_icon: chat.group_chat_icon,
+      updated_at: chat.updated_at,
+      handles: chat.handles.map((handle): LinqHandle => ({
+        handle: handle.handle,
+        status: handle.status,
+        joined_at: handle.joined_at,
+      })),
     };
   }
 
@@ -265,17 +256,19 @@ function objectOf(value: unknown): Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function stringOr(value: unknown, fallback: string): string {
-  return typeof value === "string" && value.length > 0 ? value : fallback;
-}
-
-function unexpected(what: string, traceId: string | undefined): LinqUnavailable {
-  return new LinqUnavailable("unavailable", {
-    cause: new Error(`Linq answered ${what}`),
+/**
+ * A 2xx answer read through its schema. One we cannot read means Linq did something we cannot tell: its fate is
+ * unknown, so the operation stays pending and the reconciler reads the chat.
+ */
+function readAnswer<S extends v.GenericSchema>(
+  schema: S,
+  data: unknown,
+  traceId: string | undefined,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, data, FIRST_ISSUE);
+  if (result.success) return result.output;
+  throw new LinqUnavailable("unavailable", {
+    cause: new Error(`Linq answered ${result.issues[0].message}`),
     ...(traceId === undefined ? {} : { traceId }),
   });
-}
-
-function timestampOrNull(value: unknown): string | null {
-  return typeof value === "string" && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null;
 }

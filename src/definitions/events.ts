@@ -12,6 +12,12 @@ export const OUTCOME_DETAIL_TYPES = ["operation.succeeded", "operation.failed"] 
 export type OutcomeDetailType = (typeof OUTCOME_DETAIL_TYPES)[number];
 
 /**
+ * `schema_version` of every outcome event's detail (the operation record plus this field). Adding a field keeps it;
+ * it changes only when a field changes meaning or goes away, so consumers can tell which reading of the detail applies.
+ */
+export const OUTCOME_SCHEMA_VERSION = 1;
+
+/**
  * The EventBridge rule pattern that routes a request detail-type to its subscriber. Our own outcome events carry other
  * detail-types, so a subscriber never hears the service talking to itself.
  */

@@ -5,7 +5,22 @@
  * and answered 2xx, since Linq does not retry a 4xx and its word would be lost for good.
  */
 import type { ChangedBy, Part } from "./operation.ts";
-import { normalizeHandle, parseChatId } from "./validation.ts";
+import {
+  EventChatId,
+  LinqChangedBy,
+  LinqErrorCode,
+  LinqEventData,
+  LinqEventId,
+  LinqEventObject,
+  LinqEventType,
+  LinqParticipant,
+  LinqTraceId,
+  NewValue,
+  OldValue,
+  RemovedHandle,
+  timestampOr,
+} from "../schemas/linq.ts";
+import { parseOrReason, parseOrUndefined, type Schema } from "../schemas/refusal.ts";
 
 export type LinqEvent =
   | {
@@ -40,55 +55,35 @@ const OUTCOMES: Record<string, { part: Part; outcome: "succeeded" | "failed" }> 
 /** The event types this service acts on: what its webhook subscription asks Linq for, no more. */
 export const OUTCOME_EVENT_TYPES: readonly string[] = Object.keys(OUTCOMES);
 
-/** Linq's ids are UUIDs or 32-hex; anything printable up to this length is kept, anything else refused as an id. */
-const ID = /^[\x21-\x7e]{1,128}$/;
-const MAX_VALUE_LENGTH = 4096;
-
+/** A signed delivery we cannot use, and why: kept against its chat, answered 2xx. */
 class Unusable extends Error {}
 
-function object(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new Unusable(`${what} is not an object`);
-  return value as Record<string, unknown>;
+/** The field as its schema reads it; otherwise the event is unusable, for the schema's reason. */
+function read<T>(schema: Schema<T>, value: unknown): T {
+  const result = parseOrReason(schema, value);
+  if (!result.ok) throw new Unusable(result.reason);
+  return result.value;
 }
 
-function id(value: unknown, what: string): string {
-  if (typeof value !== "string" || !ID.test(value)) throw new Unusable(`${what} is not a usable id`);
-  return value;
-}
-
-function timestamp(value: unknown, fallback: string): string {
-  if (typeof value !== "string" || Number.isNaN(Date.parse(value))) return fallback;
-  return new Date(value).toISOString();
-}
-
-function changedBy(data: Record<string, unknown>): ChangedBy | null | undefined {
-  if (!Object.hasOwn(data, "changed_by_handle")) return undefined;
-  const value = data.changed_by_handle;
-  if (value === null) return null;
-  if (typeof value !== "object" || Array.isArray(value)) return undefined;
-  const { handle, is_me } = value as Record<string, unknown>;
-  // A shape we do not know says nothing we can rely on about who made the change.
-  if (typeof handle !== "string" || typeof is_me !== "boolean") return undefined;
-  return { handle: handle.slice(0, 320), is_me };
-}
+/** The field as its schema reads it, or undefined: for what may be absent or unusable without spoiling the event. */
+const readIf = parseOrUndefined;
 
 export function readLinqEvent(body: unknown): LinqEvent {
   let eventId: string | undefined;
   let eventType: string | undefined;
   let chatId: string | undefined;
   try {
-    const envelope = object(body, "the event");
-    eventType = typeof envelope.event_type === "string" ? envelope.event_type.slice(0, 128) : undefined;
-    eventId = id(envelope.event_id, "event_id");
+    const envelope = read(LinqEventObject, body);
+    eventType = readIf(LinqEventType, envelope.event_type);
+    eventId = read(LinqEventId, envelope.event_id);
     if (eventType === undefined) throw new Unusable("event_type is missing");
     const meaning = Object.hasOwn(OUTCOMES, eventType) ? OUTCOMES[eventType] : undefined;
     if (meaning === undefined) return { type: "ignored", eventId, eventType };
 
-    const data = object(envelope.data, "data");
-    chatId = parseChatIdOrThrow(data.chat_id);
-    const createdAt = timestamp(envelope.created_at, new Date(0).toISOString());
-    const traceId = typeof envelope.trace_id === "string" && ID.test(envelope.trace_id) ? envelope.trace_id : undefined;
+    const data = read(LinqEventData, envelope.data);
+    chatId = read(EventChatId, data.chat_id);
+    const createdAt = timestampOr(envelope.created_at, new Date(0).toISOString());
+    const traceId = readIf(LinqTraceId, envelope.trace_id);
     const event: Extract<LinqEvent, { type: "outcome" }> = {
       type: "outcome",
       eventId,
@@ -102,32 +97,21 @@ export function readLinqEvent(body: unknown): LinqEvent {
 
     if (meaning.part === "participant") {
       // `participant.handle` is current, the top-level `handle` deprecated but still sent by older accounts.
-      const participant =
-        data.participant === undefined || data.participant === null ? {} : object(data.participant, "data.participant");
-      const handle = participant.handle ?? data.handle;
-      try {
-        normalizeHandle(handle);
-      } catch {
-        throw new Unusable("participant.removed names no handle of a known shape");
-      }
-      event.value = handle as string;
-      event.at = timestamp(data.removed_at ?? participant.left_at, createdAt);
+      const participant = read(LinqParticipant, data.participant) ?? {};
+      event.value = read(RemovedHandle, participant.handle ?? data.handle);
+      event.at = timestampOr(data.removed_at ?? participant.left_at, createdAt);
     } else if (meaning.outcome === "succeeded") {
-      const value = data.new_value;
-      if (typeof value !== "string" || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
-        throw new Unusable("data.new_value is not a usable value");
+      event.value = read(NewValue, data.new_value);
+      const oldValue = readIf(OldValue, data.old_value);
+      if (oldValue !== undefined) event.oldValue = oldValue;
+      event.at = timestampOr(data.updated_at, createdAt);
+      if (Object.hasOwn(data, "changed_by_handle")) {
+        const by = readIf(LinqChangedBy, data.changed_by_handle);
+        if (by !== undefined) event.changedBy = by;
       }
-      event.value = value;
-      if (typeof data.old_value === "string" || data.old_value === null)
-        event.oldValue = data.old_value?.slice(0, MAX_VALUE_LENGTH) ?? null;
-      event.at = timestamp(data.updated_at, createdAt);
-      const by = changedBy(data);
-      if (by !== undefined) event.changedBy = by;
     } else {
-      const code = data.error_code;
-      if (typeof code !== "number" || !Number.isInteger(code)) throw new Unusable("data.error_code is not an integer");
-      event.errorCode = code;
-      event.at = timestamp(data.failed_at, createdAt);
+      event.errorCode = read(LinqErrorCode, data.error_code);
+      event.at = timestampOr(data.failed_at, createdAt);
     }
     return event;
   } catch (error) {
@@ -137,13 +121,5 @@ export function readLinqEvent(body: unknown): LinqEvent {
     if (eventType !== undefined) unusable.eventType = eventType;
     if (chatId !== undefined) unusable.chatId = chatId;
     return unusable;
-  }
-}
-
-function parseChatIdOrThrow(value: unknown): string {
-  try {
-    return parseChatId(value);
-  } catch {
-    throw new Unusable("data.chat_id is not a chat id");
   }
 }

@@ -6,8 +6,16 @@
  * no write is spent on an outbox mark, and a failed publish is retried by the stream (then dead-lettered), never lost.
  * A publish is repeated only if the publisher dies after EventBridge accepted the batch: consumers key on `trace_id`.
  */
+import { OUTCOME_SCHEMA_VERSION } from "../definitions/events.ts";
 import { isTerminal, toPublicRecord, type OperationRecord, type StoredOperation } from "./operation.ts";
 import type { Metrics, OutcomePublisher } from "./ports.ts";
+
+/** An outcome event's detail: the operation record, and the version of this shape. */
+export type OutcomeDetail = OperationRecord & { schema_version: typeof OUTCOME_SCHEMA_VERSION };
+
+export function outcomeDetail(record: OperationRecord): OutcomeDetail {
+  return { ...record, schema_version: OUTCOME_SCHEMA_VERSION };
+}
 
 /** One record change as the stream tells it: the item before and after (absent for a new or deleted item). */
 export interface RecordChange {
@@ -35,7 +43,10 @@ export async function publishOutcomes(
   changes: RecordChange[],
   metrics: Metrics,
 ): Promise<number> {
-  const outcomes = changes.map(outcomeOf).filter((record) => record !== undefined);
+  const outcomes = changes
+    .map(outcomeOf)
+    .filter((record) => record !== undefined)
+    .map(outcomeDetail);
   if (outcomes.length > 0) await publisher.publish(outcomes);
   for (const record of outcomes) countOutcome(metrics, record);
   return outcomes.length;

@@ -127,7 +127,7 @@ export interface LinqApi {
   getChat(chatId: string): Promise<LinqChat>;
 }
 
-/** Puts outcome events on the bus. Throws unless every event was accepted. */
+/** Puts outcome events on the bus, each record as one event's detail (`outcomeDetail`). Throws unless every event was accepted. */
 export interface OutcomePublisher {
   publish(records: OperationRecord[]): Promise<void>;
 }

@@ -52,6 +52,7 @@ async function onlyOutcome(stack: LocalStack, record: OperationRecord): Promise<
     record.trace_id,
   );
   expect(outcomes[0]!.detail).toMatchObject({ chat_id, trace_id, kind, status, request, source, created_at });
+  expect(outcomes[0]!.detail.schema_version).toBe(1);
   expect(outcomes[0]!.detail.completed_at).toEqual(completed_at);
   expect(outcomes[0]!.detail.error).toEqual(error);
   return outcomes[0]!["detail-type"];

@@ -171,7 +171,7 @@ describe("the reconciler settles what no webhook settled", () => {
     );
     const outcomes = outcomeEvents(stack, traceId);
     expect(outcomes.map((event) => event["detail-type"])).toEqual(["operation.failed"]);
-    expect(outcomes[0]!.detail).toEqual(failed);
+    expect(outcomes[0]!.detail).toEqual({ ...failed, schema_version: 1 });
   });
 
   it("a removal that happened but whose webhook was dropped succeeds", async () => {
@@ -246,7 +246,7 @@ describe("Linq's events delivered late, out of order, or by a person", () => {
       if (order === "failure first") {
         // The outcome cannot change any more, so it is published now, with the icon still pending.
         expect(between).toMatchObject({ status: "failed", results: { group_chat_icon: { status: "pending" } } });
-        expect(outcomeEvents(stack, traceId).map((event) => event.detail)).toEqual([between]);
+        expect(outcomeEvents(stack, traceId).map((event) => event.detail)).toEqual([{ ...between, schema_version: 1 }]);
       } else {
         expect(between).toMatchObject({ status: "pending", results: { display_name: { status: "pending" } } });
         expect(outcomeEvents(stack, traceId)).toEqual([]);
@@ -346,7 +346,7 @@ describe("outcomes from the stream", () => {
     expect(settled).toMatchObject({ status: "succeeded" });
     const outcomes = outcomeEvents(stack, traceId);
     expect(outcomes.map((e) => e["detail-type"])).toEqual(["operation.succeeded"]);
-    expect(outcomes[0]!.detail).toEqual(settled);
+    expect(outcomes[0]!.detail).toEqual({ ...settled, schema_version: 1 });
 
     // Linq redelivering the event changes nothing and publishes nothing.
     expect(await deliverLate(event)).toMatchObject({ status: 200, body: { result: "duplicate" } });

@@ -156,7 +156,7 @@ describe("Linq's own deliveries, each sent twice under one webhook-id", () => {
     expect(await chatChanges(stack, chatId)).toEqual([]);
     const outcomes = outcomeEvents(stack, traceId);
     expect(outcomes.map((e) => e["detail-type"])).toEqual(["operation.succeeded"]);
-    expect(outcomes[0]!.detail).toEqual(done);
+    expect(outcomes[0]!.detail).toEqual({ ...done, schema_version: 1 });
   });
 
   it("an update of name and icon succeeds only once both parts have", async () => {
@@ -237,7 +237,7 @@ describe("the sandbox's magic values", () => {
     expect(done.completed_at).toBeTypeOf("string");
     const outcomes = outcomeEvents(stack, traceId);
     expect(outcomes.map((e) => e["detail-type"])).toEqual(["operation.failed"]);
-    expect(outcomes[0]!.detail).toEqual(done);
+    expect(outcomes[0]!.detail).toEqual({ ...done, schema_version: 1 });
   });
 
   it("an icon URL containing /fail fails with error_code 4001", async () => {
