@@ -6,6 +6,11 @@
  * metrics.ts). So data points are kept until the invocation ends (`flush`, from the middleware), then written as one
  * EMF line per set of dimension values, each published under its dimensions and under `service` alone (what the alarms
  * watch). Values of one metric within a line become an array, as EMF allows.
+ *
+ * Powertools publishes on its own when one metric reaches 100 values, and that publish drops the dimension sets, so
+ * the values after it would count under nothing but their metric name. A line therefore holds fewer values of one
+ * metric than that (a reconciler run records a latency per chat it reads, up to 2,000), and the next line repeats the
+ * dimension sets.
  */
 import { Metrics as PowertoolsMetrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import {
@@ -44,21 +49,38 @@ export class EmfMetrics implements Metrics {
       groups.set(key, [...(groups.get(key) ?? []), point]);
     }
     for (const group of groups.values()) {
-      const emf = this.#instance();
       const dimensions = group[0]!.dimensions;
-      if (Object.keys(dimensions).length > 0) {
-        emf.addDimensions(dimensions);
-        // An empty set is `service` alone: the same values, summed across the dimensions above.
-        emf.addDimensions({});
+      for (const line of lines(group)) {
+        const emf = this.#instance();
+        if (Object.keys(dimensions).length > 0) {
+          emf.addDimensions(dimensions);
+          // An empty set is `service` alone: the same values, summed across the dimensions above.
+          emf.addDimensions({});
+        }
+        for (const point of line) emf.addMetric(point.name, UNITS[definitions[point.name].unit], point.value);
+        emf.publishStoredMetrics();
       }
-      for (const point of group) emf.addMetric(point.name, UNITS[definitions[point.name].unit], point.value);
-      emf.publishStoredMetrics();
     }
   }
 
   #instance(): PowertoolsMetrics {
     return new PowertoolsMetrics({ namespace: this.#namespace });
   }
+}
+
+/** One below the count at which Powertools publishes a metric by itself. */
+const VALUES_PER_LINE = 99;
+
+/** Splits one group's points into lines holding at most VALUES_PER_LINE values of any one metric, in order. */
+function lines(points: Point[]): Point[][] {
+  const result: Point[][] = [];
+  const seen = new Map<MetricName, number>();
+  for (const point of points) {
+    const index = Math.floor((seen.get(point.name) ?? 0) / VALUES_PER_LINE);
+    seen.set(point.name, (seen.get(point.name) ?? 0) + 1);
+    (result[index] ??= []).push(point);
+  }
+  return result;
 }
 
 const UNITS = {

@@ -57,6 +57,26 @@ describe("EmfMetrics", () => {
     expect(output.emf()).toHaveLength(1);
   });
 
+  it("keeps the dimensions on every value when one metric has more values than Powertools holds in a line", () => {
+    const metrics = new EmfMetrics();
+    // A reconciler run reads up to 2,000 chats, each timed under the same `call`.
+    const latencies = Array.from({ length: 150 }, (_, index) => index + 1);
+    for (const latency of latencies) metrics.record("LinqCallLatency", latency, { call: "getChat" });
+    metrics.record("LinqRetries", 1, { call: "getChat" });
+    metrics.flush();
+
+    const lines = output.emf();
+    expect(output.lines()).toEqual([]);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        _aws: { CloudWatchMetrics: [{ Dimensions: [["service", "call"], ["service"]] }] },
+        call: "getChat",
+      });
+    }
+    expect(lines.flatMap((line) => [line.LinqCallLatency ?? []].flat())).toEqual(latencies);
+    expect(lines.flatMap((line) => [line.LinqRetries ?? []].flat())).toEqual([1]);
+  });
+
   it("gives every metric a unit CloudWatch knows", () => {
     const metrics = new EmfMetrics();
     const names = Object.keys(definitions) as MetricName[];
