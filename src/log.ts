@@ -13,29 +13,41 @@ import type { OperationLog } from "./domain/ports.ts";
 
 export type LogFields = Record<string, unknown>;
 
-/** E.164 as written or as people type it (`+1 (555) 000-0004`), and emails. */
-const PHONE = /\+\d[\d\s().-]{5,22}\d/g;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+/**
+ * A phone number written with `+`, as E.164 or as people type it (`+1 (555) 000-0004`, `+(1) 555-123-0000`): 7 to 15
+ * digits.
+ */
+const PLUS_PHONE = /\+[ (]*\d(?:[ ().-]{0,2}\d){6,14}/g;
+/**
+ * A number without `+` (`15551230000`, `(555) 123-0000`, as an SDK or a person might quote it): 10 to 15 digits, alone.
+ * Alone means not continuing an id or a time: a UUID (hyphens between groups, 12 digits at most in one) or an ISO
+ * timestamp (`-`, `:`, `T` between short groups) never yields such a run, and dots are left out so addresses and
+ * decimals stay. A 10-digit or longer number inside a text is taken for a phone: counts and durations are shorter, and
+ * numeric fields are numbers, which are never masked.
+ */
+const BARE_PHONE = /(?<![\w+.:/-])\(?\d(?:[ ()-]{0,2}\d){9,14}(?!\w|[.:/-]\w)/g;
+/** An email, its local part or its domain in any script (`josé@example.com`, `a@exämple.com`). */
+const EMAIL = /[^\s@"'<>()[\],;:]+@[^\s@"'<>()[\],;:]+\.[^\s@"'<>()[\],;:]+/gu;
 /** Field names whose values are credentials, whatever a caller put in them. */
 const CREDENTIAL = /authorization|api[-_]?key|secret|token|password|signature/i;
 const MASK = "•••";
 
 /**
- * Masks every handle in a text: a phone number keeps its first four and last four digits (`+1555•••0000`), an email
- * its first letter and its domain (`a•••@example.com`). Enough to tell lines apart, never enough to reach the person.
+ * Masks every handle in a text: a phone number keeps a fifth of its digits at each end, two of a full number
+ * (`+15•••00`), an email its first letter and its domain (`a•••@example.com`). Enough to tell lines apart, never enough
+ * to reach the person.
  */
 export function maskHandles(text: string): string {
   return text
-    .replace(EMAIL, (email) => {
-      const at = email.lastIndexOf("@");
-      return `${email.slice(0, 1)}${MASK}${email.slice(at)}`;
-    })
-    .replace(PHONE, (phone) => {
-      const digits = phone.replace(/\D/g, "");
-      // A full number (10 digits or more) keeps four at each end; a shorter one a quarter, so most of it is hidden.
-      const kept = digits.length >= 10 ? 4 : Math.floor(digits.length / 4);
-      return `+${digits.slice(0, kept)}${MASK}${digits.slice(digits.length - kept)}`;
-    });
+    .replace(EMAIL, (email) => `${Array.from(email)[0]!}${MASK}${email.slice(email.lastIndexOf("@"))}`)
+    .replace(PLUS_PHONE, (phone) => `+${maskDigits(phone)}`)
+    .replace(BARE_PHONE, maskDigits);
+}
+
+function maskDigits(phone: string): string {
+  const digits = phone.replace(/\D/g, "");
+  const kept = Math.floor(digits.length / 5);
+  return `${digits.slice(0, kept)}${MASK}${digits.slice(digits.length - kept)}`;
 }
 
 /** Powertools' JSON replacer hook: runs on every key and value of a line, the message and errors included. */

@@ -20,27 +20,44 @@ const output = captureOutput();
 
 describe("maskHandles", () => {
   it.each([
-    ["+15551230000", "+1555•••0000"],
-    ["+1 (555) 123-0000", "+1555•••0000"],
-    ["+447700900123", "+4477•••0123"],
+    ["+15551230000", "+15•••00"],
+    ["+1 (555) 123-0000", "+15•••00"],
+    ["+(1) 555-123-0000", "+15•••00"],
+    ["+4420794609", "+44•••09"],
+    ["+447700900123", "+44•••23"],
+    ["+861381234567890", "+861•••890"],
+    ["15551230000", "15•••00"],
+    ["(555) 123-0000", "55•••00"],
+    ["1 555 123 0000", "15•••00"],
     ["alice@example.com", "a•••@example.com"],
     ["Carol.Smith@Mail.Example.COM", "C•••@Mail.Example.COM"],
+    ["josé@example.com", "j•••@example.com"],
+    ["a@exämple.com", "a•••@exämple.com"],
+    ["ñandú@correo.es", "ñ•••@correo.es"],
   ])("masks %s as %s", (handle, masked) => {
     expect(maskHandles(handle)).toBe(masked);
   });
 
   it("masks every handle inside a text and leaves the rest", () => {
-    expect(maskHandles("removing +15550000004 and bob@example.com from chat 550e8400-e29b-41d4")).toBe(
-      "removing +1555•••0004 and b•••@example.com from chat 550e8400-e29b-41d4",
-    );
+    expect(
+      maskHandles('removing +15550000004 and bob@example.com from chat 550e8400-e29b-41d4, "15551230000" refused'),
+    ).toBe('removing +15•••04 and b•••@example.com from chat 550e8400-e29b-41d4, "15•••00" refused');
   });
 
   it("hides most of a short number", () => {
     expect(maskHandles("+1234567")).toBe("+1•••7");
   });
 
-  it("leaves ids, timestamps and numbers alone", () => {
-    const text = "trace 3f0c9b1e-0000-4000-8000-000000000000 at 2026-03-01T12:00:00.000+00:00, 1700000000";
+  it.each([
+    ["a UUID", "chat 3f0c9b1e-0000-4000-8000-000000000000 settled"],
+    ["a UUID of digits only", "trace 12345678-1234-4234-8234-123456789012"],
+    ["an X-Ray trace id", "Root=1-67891234-123456789012345678901234;Sampled=1"],
+    ["an ISO timestamp", "at 2026-11-22T13:24:35.123Z"],
+    ["an ISO timestamp with an offset", "at 2026-03-01T12:00:00.000+00:00"],
+    ["a date and time with a space", "at 2026-11-22 13:24:35"],
+    ["durations and counts", "took 1234 ms, 2000 chats, 504 after 3 tries"],
+    ["an address", "from 192.168.100.200"],
+  ])("leaves %s alone", (_, text) => {
     expect(maskHandles(text)).toBe(text);
   });
 });
@@ -51,6 +68,11 @@ describe("redact", () => {
       expect(redact(key, "value")).toBe("[redacted]");
     }
     expect(redact("route", "PUT /v3/chats/{chatId}")).toBe("PUT /v3/chats/{chatId}");
+  });
+
+  it("masks strings and leaves numbers as numbers", () => {
+    expect(redact("note", "for 15551230000")).toBe("for 15•••00");
+    expect(redact("startedAt", 1_763_820_000_000)).toBe(1_763_820_000_000);
   });
 });
 
@@ -94,11 +116,11 @@ describe("log lines", () => {
       level: "ERROR",
       message: "removal failed",
       authorization: "[redacted]",
-      note: "for +1555•••0000",
+      note: "for +15•••00",
       error: {
         name: "Error",
         message: "could not remove c•••@example.com",
-        cause: { name: "LinqRefusal", message: "Removing +1555•••0000 would leave fewer than 3 participants" },
+        cause: { name: "LinqRefusal", message: "Removing +15•••00 would leave fewer than 3 participants" },
       },
     });
   });
@@ -111,7 +133,7 @@ describe("log lines", () => {
     });
     await handler({}, context());
     expect(output.text()).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} WARN  http-test: Linq unavailable chat_id=chat-a trace_id=trace-1 status=504 handle=\+1555•••0004\n$/,
+      /^\d\d:\d\d:\d\d\.\d{3} WARN  http-test: Linq unavailable chat_id=chat-a trace_id=trace-1 status=504 handle=\+15•••04\n$/,
     );
   });
 });
