@@ -141,7 +141,8 @@ export function redriveEntry(event: RequestEvent): { source: string; detailType:
     throw new Error(`its detail-type ${JSON.stringify(event.detailType)} matches no subscription on the bus`);
   }
   const detail =
-    isObject(event.detail) && event.detail.idempotency_key === undefined
+    // Null is absent too, as the handler reads it: left null, the event would run again under its new id.
+    isObject(event.detail) && event.detail.idempotency_key == null
       ? { ...event.detail, idempotency_key: `event:${event.id}` }
       : event.detail;
   return { source: event.source, detailType: event.detailType, detail: JSON.stringify(detail) };

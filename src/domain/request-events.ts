@@ -91,9 +91,14 @@ type Invalid = { kind: OperationKind; detail: unknown; error: ServiceError };
 
 /**
  * A malformed event goes to the dead-letter queue with the reason and, when it names a chat, is recorded `failed`
- * under an id derived from the event's, so its requester hears `operation.failed` like any other outcome. The record
- * is written after the dead letter: a redelivery finds it and stops, and a death in between repeats the dead letter
- * rather than losing it.
+ * under an id derived from its idempotency key (its own, or `event:<id>` as the valid path derives it), so its
+ * requester hears `operation.failed` like any other outcome, once: a redelivery, and a redrive from the queue (which
+ * carries the key, see dead-letters.ts), find the record and add none. Every delivery is dead-lettered, since a
+ * redrive took the earlier message out of the queue; the record is written after the dead letter, so a death in
+ * between repeats the dead letter rather than losing it.
+ *
+ * The key is not bound in the ledger: the request never ran, and once a fix is deployed the same event, redriven,
+ * must be free to bind it and run. Until then the key names nothing but this record.
  */
 async function reject(
   deps: RequestEventDeps,
@@ -103,11 +108,11 @@ async function reject(
 ): Promise<RequestOutcome> {
   const id = (event as { id?: unknown } | null)?.id;
   const failed = invalid === undefined || typeof id !== "string" ? undefined : invalidRecord(deps, invalid, id);
-  if (failed !== undefined && (await deps.store.get(failed.chat_id, failed.id)) !== undefined) {
-    return { result: "rejected", reason, traceId: failed.trace_id, duplicate: true };
-  }
   await deps.rejected.reject(event, reason);
   if (failed === undefined) return { result: "rejected", reason };
+  if ((await deps.store.get(failed.chat_id, failed.id)) !== undefined) {
+    return { result: "rejected", reason, traceId: failed.trace_id, duplicate: true };
+  }
   const committed = await deps.store.commit([{ type: "operation", before: undefined, after: failed }]);
   if (committed.result === "saved")
     deps.metrics.record("OperationRequested", 1, { kind: failed.kind, source: "eventbridge" });
@@ -127,7 +132,8 @@ function invalidRecord(deps: RequestEventDeps, invalid: Invalid, eventId: string
     return undefined;
   }
   const now = deps.clock.now().toISOString();
-  const base = { id: idFor(eventId), chatId, source: "eventbridge" as const, now };
+  const key = typeof detail.idempotency_key === "string" ? detail.idempotency_key : `event:${eventId}`;
+  const base = { id: idFor(invalid.kind, chatId, key), chatId, source: "eventbridge" as const, now };
   const record =
     invalid.kind === "chat.update"
       ? newOperation({
@@ -149,8 +155,13 @@ function invalidRecord(deps: RequestEventDeps, invalid: Invalid, eventId: string
   return refuse(notCalled, invalid.error, now, "service");
 }
 
-/** A UUID-shaped id derived from the event's, so every delivery of one malformed event names one record. */
-function idFor(eventId: string): string {
-  const hex = createHash("sha256").update(`rejected:${eventId}`).digest("hex");
+/**
+ * A UUID-shaped id derived from the request's key, so every delivery and redrive of one malformed request names one
+ * record; the kind and the chat are part of it, so one key misused across chats cannot give two requests one trace id.
+ */
+function idFor(kind: OperationKind, chatId: string, key: string): string {
+  const hex = createHash("sha256")
+    .update(JSON.stringify(["rejected", kind, chatId, key]))
+    .digest("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

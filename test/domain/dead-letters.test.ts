@@ -161,6 +161,11 @@ describe("redriving", () => {
     );
   });
 
+  it("carries the original event id when the event's idempotency_key is null, which the handler reads as absent", () => {
+    const unkeyed = { ...event, detail: { ...EVENT.detail, idempotency_key: null } };
+    expect(JSON.parse(redriveEntry(unkeyed).detail)).toEqual({ ...EVENT.detail, idempotency_key: `event:${EVENT.id}` });
+  });
+
   it("keeps the requester's own idempotency key", () => {
     const keyed = { ...event, detail: { ...EVENT.detail, idempotency_key: "rename-42" } };
     expect(JSON.parse(redriveEntry(keyed).detail)).toEqual({ ...EVENT.detail, idempotency_key: "rename-42" });

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { LinqUnavailable } from "../../src/domain/errors.ts";
+import { redriveEntry, requestEventOf } from "../../src/domain/dead-letters.ts";
 import { runRequestEvent } from "../../src/domain/request-events.ts";
 import { refusal, unavailable } from "../fakes/linq-api.ts";
 import { CHAT, makeWorld, type World } from "../fakes/world.ts";
@@ -118,18 +119,73 @@ describe("a malformed request event", () => {
     expect(world.publisher.published).toMatchObject([{ trace_id: traceId, status: "failed", error: { code: 1005 } }]);
   });
 
-  it("redelivered, is rejected once: one dead letter, one failed record, one operation.failed", async () => {
+  it("redelivered, is dead-lettered again but recorded once: one failed record, one operation.failed", async () => {
     const event = updateRequested({ chat_id: CHAT, display_name: "" });
 
-    await runRequestEvent(world, event);
+    const first = await runRequestEvent(world, event);
     const again = await runRequestEvent(world, event);
 
-    expect(again).toMatchObject({ result: "rejected", duplicate: true });
-    expect(world.rejected.rejected).toHaveLength(1);
+    expect(again).toEqual({ ...first, duplicate: true });
+    expect(world.rejected.rejected).toEqual([
+      { event, reason: "display_name must not be empty" },
+      { event, reason: "display_name must not be empty" },
+    ]);
     expect(world.store.all()).toHaveLength(1);
     expect(world.publisher.published).toHaveLength(1);
     expect(world.metrics.total("OperationRequested", { kind: "chat.update", source: "eventbridge" })).toBe(1);
     expect(world.metrics.total("OperationFailed", { kind: "chat.update", settled_by: "service" })).toBe(1);
+  });
+
+  it.each([
+    ["without an idempotency_key", { chat_id: CHAT, display_name: "" }],
+    ["with its own idempotency_key", { chat_id: CHAT, display_name: "", idempotency_key: "order-42" }],
+  ])(
+    "%s, redriven from the dead-letter queue before a fix, names the same failed record: no second record or outcome",
+    async (_what, detail) => {
+      const event = updateRequested(detail, "evt-1");
+      const first = await runRequestEvent(world, event);
+
+      const entry = redriveEntry(requestEventOf(event)!);
+      const redriven = updateRequested(JSON.parse(entry.detail), "evt-redriven");
+      const again = await runRequestEvent(world, redriven);
+
+      expect(again).toEqual({ ...first, duplicate: true });
+      expect(world.rejected.rejected).toMatchObject([{ event }, { event: redriven }]);
+      expect(world.store.all()).toHaveLength(1);
+      expect(world.publisher.published).toHaveLength(1);
+    },
+  );
+
+  it("redriven once the fix is deployed, runs under the same key: the rejection never bound it", async () => {
+    const event = updateRequested({ chat_id: CHAT, display_name: "Team", idempotency_key: "order-42" }, "evt-1");
+    await runRequestEvent(world, { ...event, detail: { ...event.detail, display_name: "" } });
+
+    const outcome = await runRequestEvent(world, { ...event, id: "evt-redriven" });
+
+    expect(outcome).toMatchObject({ result: "accepted" });
+    expect(world.linq.callsOf("updateChat")).toHaveLength(1);
+    expect(
+      world.store
+        .all()
+        .map((record) => record.status)
+        .sort(),
+    ).toEqual(["failed", "pending"]);
+  });
+
+  it("one key misused for two chats records two failures with two trace ids", async () => {
+    const other = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    const first = await runRequestEvent(
+      world,
+      updateRequested({ chat_id: CHAT, display_name: "", idempotency_key: "k" }),
+    );
+    const second = await runRequestEvent(
+      world,
+      updateRequested({ chat_id: other, display_name: "", idempotency_key: "k" }, "evt-2"),
+    );
+
+    expect(second).not.toHaveProperty("duplicate");
+    expect((second as { traceId: string }).traceId).not.toBe((first as { traceId: string }).traceId);
+    expect(world.publisher.published).toHaveLength(2);
   });
 
   it("naming a chat but no usable field is still recorded failed and published, never left pending", async () => {
