@@ -1,11 +1,13 @@
 /**
  * `npm run dead-letters -- list [--queue request|outcome]` and
- * `npm run dead-letters -- redrive [--queue request|outcome] [--message <id>]…`
+ * `npm run dead-letters -- redrive [--queue request|outcome] [--message <id>]… [--include-rejected]`
  *
  * Lists what the dead-letter queues hold, with each message's reason, and sends it through again once the cause is
  * fixed: a request event goes back on the bus (carrying its original id as the idempotency key, so an operation that
  * already reached Linq is carried on, not repeated); an outcome batch is read again from the table's stream by its
- * sequence range and its outcome events published. A message is deleted only after its redrive succeeded.
+ * sequence range and its outcome events published. A message is deleted only after its redrive succeeded. A `rejected`
+ * event (malformed, or its key reused) is refused again until a fix is deployed, so a redrive of a whole queue leaves
+ * those unless `--include-rejected` is given or `--message` names them.
  * Queue URLs and the bus come from `REQUEST_DLQ_URL`, `OUTCOME_DLQ_URL`, `EVENT_BUS_NAME` (the deploy's outputs); the
  * AWS SDK finds region, credentials and endpoints itself (`AWS_REGION`, `AWS_ENDPOINT_URL_SQS`, …).
  */
@@ -109,15 +111,22 @@ async function redrive(
   queue: QueueName,
   dlq: SqsDeadLetterQueue,
   only: ReadonlySet<string>,
+  includeRejected: boolean,
   redrivers: Redrivers,
   io: Io,
-): Promise<{ redriven: number; kept: number; seen: Set<string> }> {
+): Promise<{ redriven: number; kept: number; left: number; seen: Set<string> }> {
   const messages = (await dlq.receiveAll(REDRIVE_VISIBILITY_SECONDS)).filter(
     (message) => only.size === 0 || only.has(message.id),
   );
   let redriven = 0;
+  let left = 0;
   for (const message of messages) {
     const letter = readDeadLetter(message);
+    // Named, or asked for, it goes; otherwise it would most likely be refused again and dead-lettered once more.
+    if (letter.kind === "rejected" && only.size === 0 && !includeRejected) {
+      left++;
+      continue;
+    }
     let done: string;
     try {
       done = await redriveOne(letter, redrivers, io.now());
@@ -129,7 +138,12 @@ async function redrive(
     redriven++;
     io.out(`  redriven ${queue} ${message.id}: ${done}`);
   }
-  return { redriven, kept: messages.length - redriven, seen: new Set(messages.map((m: ReceivedMessage) => m.id)) };
+  return {
+    redriven,
+    kept: messages.length - redriven - left,
+    left,
+    seen: new Set(messages.map((m: ReceivedMessage) => m.id)),
+  };
 }
 
 /** The command's exit code: 0 done, 2 refused input, 1 a message was kept or AWS failed. */
@@ -147,7 +161,11 @@ async function run(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { queue: { type: "string" }, message: { type: "string", multiple: true } },
+      options: {
+        queue: { type: "string" },
+        message: { type: "string", multiple: true },
+        "include-rejected": { type: "boolean" },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -161,11 +179,16 @@ async function run(argv: string[], io: Io): Promise<number> {
       command === undefined ? "Name a command: list or redrive." : `Unknown command "${command}": use list or redrive.`,
     );
   }
-  if (extra.length > 0) throw new UsageError(`${command} takes no arguments besides --queue and --message.`);
+  if (extra.length > 0) {
+    throw new UsageError(`${command} takes no arguments besides --queue, --message and --include-rejected.`);
+  }
   if (values.queue !== undefined && !(values.queue in QUEUES)) {
     throw new UsageError(`--queue must be request or outcome, got "${values.queue}".`);
   }
   if (command === "list" && values.message !== undefined) throw new UsageError("--message is for redrive.");
+  if (command === "list" && values["include-rejected"] !== undefined) {
+    throw new UsageError("--include-rejected is for redrive.");
+  }
   const names = values.queue === undefined ? (Object.keys(QUEUES) as QueueName[]) : [values.queue as QueueName];
   const queues = names.map((name) => {
     const url = required(io, QUEUES[name].env, QUEUES[name].output);
@@ -206,10 +229,14 @@ async function run(argv: string[], io: Io): Promise<number> {
   let kept = 0;
   const found = new Set<string>();
   for (const { name, dlq } of queues) {
-    const result = await redrive(name, dlq, only, redrivers, io);
+    const result = await redrive(name, dlq, only, values["include-rejected"] === true, redrivers, io);
     kept += result.kept;
     for (const id of result.seen) found.add(id);
-    io.out(`${name}: ${result.redriven} redriven, ${result.kept} kept`);
+    const left =
+      result.left === 0
+        ? ""
+        : `, ${result.left} rejected left in the queue (name them with --message, or --include-rejected, once fixed)`;
+    io.out(`${name}: ${result.redriven} redriven, ${result.kept} kept${left}`);
   }
   const missing = [...only].filter((id) => !found.has(id));
   for (const id of missing) io.err(`  no message ${id} in ${names.join(" or ")}`);

@@ -228,7 +228,7 @@ describe("npm run dead-letters -- redrive", () => {
       Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }],
     });
 
-    const { code, out, err } = await run("redrive", "--queue", "request");
+    const { code, out, err } = await run("redrive", "--queue", "request", "--include-rejected");
     expect(code).toBe(1);
     expect(err).toEqual([
       "  kept request m-refused: EventBridge refused it: ThrottlingException: Rate exceeded",
@@ -238,6 +238,52 @@ describe("npm run dead-letters -- redrive", () => {
     expect(out).toEqual(["request: 0 redriven, 3 kept"]);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
     expect(deleted()).toEqual([]);
+  });
+
+  describe("a rejected event, refused again until a fix is deployed", () => {
+    const rejected = sqsMessage("m-rejected", {
+      reason: "handle must be an E.164 phone number or an email",
+      event: EVENT,
+    });
+
+    beforeEach(() => {
+      queueHolds(REQUEST_DLQ, [rejected, sqsMessage("m-failed", lambdaFailure)]);
+      bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: "new-event-id" }] });
+    });
+
+    it("is left in the queue by a redrive of the whole queue, which says so", async () => {
+      const { code, out } = await run("redrive", "--queue", "request");
+      expect(code).toBe(0);
+      expect(out).toEqual([
+        "  redriven request m-failed: put on the bus again as event new-event-id",
+        "request: 1 redriven, 0 kept, 1 rejected left in the queue (name them with --message, or --include-rejected, once fixed)",
+      ]);
+      expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+      expect(deleted()).toEqual(["receipt-m-failed"]);
+    });
+
+    it("is redriven when --message names it", async () => {
+      const { code, out } = await run("redrive", "--queue", "request", "--message", "m-rejected");
+      expect(code).toBe(0);
+      expect(out).toEqual([
+        "  redriven request m-rejected: put on the bus again as event new-event-id",
+        "request: 1 redriven, 0 kept",
+      ]);
+      expect(deleted()).toEqual(["receipt-m-rejected"]);
+    });
+
+    it("is redriven with the rest when --include-rejected is given", async () => {
+      const { code } = await run("redrive", "--queue", "request", "--include-rejected");
+      expect(code).toBe(0);
+      expect(deleted()).toEqual(["receipt-m-rejected", "receipt-m-failed"]);
+    });
+
+    it("--include-rejected is refused by list", async () => {
+      expect(await run("list", "--include-rejected")).toMatchObject({
+        code: 2,
+        err: ["--include-rejected is for redrive."],
+      });
+    });
   });
 
   it("redrives only the messages named", async () => {
