@@ -132,7 +132,7 @@ export const Handle = v.pipe(
     refusal(LinqCode.invalidPhone, "Phone number must be in E.164 format"),
   ),
   v.transform((handle) => (handle.includes("@") ? handle : handle.replace(PHONE_SEPARATORS, ""))),
-  v.string(),
+  v.string(refusal(LinqCode.invalidBody, "handle must be a string")),
   v.description("A participant: a phone number in E.164 (separators are dropped) or an email address"),
 );
 
@@ -164,16 +164,22 @@ const LIMIT_REFUSAL = refusal(LinqCode.invalidParameter, `limit must be an integ
 /** The list's `?limit=`, as the query string gives it: digits only, absent for the default. */
 export const ListLimit = v.pipe(
   v.optional(v.pipe(v.string(LIMIT_REFUSAL), v.regex(/^\d+$/, LIMIT_REFUSAL))),
+  // Enough digits make Infinity, which only these two refuse: each with the answer the others give.
   v.transform((value) => (value === undefined ? LIST_LIMIT_DEFAULT : Number(value))),
-  v.number(),
-  v.integer(),
+  v.number(LIMIT_REFUSAL),
+  v.integer(LIMIT_REFUSAL),
   v.minValue(1, LIMIT_REFUSAL),
   v.maxValue(LIST_LIMIT_MAX, LIMIT_REFUSAL),
   v.metadata({ description: "How many records a page holds", default: LIST_LIMIT_DEFAULT }),
 );
 
 /** The list's `?cursor=`: opaque, handed out by the previous page. */
-export const ListCursor = v.optional(v.pipe(v.string(), v.description("`next_cursor` of the previous page")));
+export const ListCursor = v.optional(
+  v.pipe(
+    v.string(refusal(LinqCode.invalidParameter, "cursor is not valid for this list")),
+    v.description("`next_cursor` of the previous page"),
+  ),
+);
 
 const chatUpdateEntries = {
   display_name: v.optional(DisplayName),

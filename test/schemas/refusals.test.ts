@@ -16,6 +16,7 @@ import {
   parseTraceId,
 } from "../../src/domain/validation.ts";
 import { refusal, refusalOf } from "../../src/schemas/refusal.ts";
+import * as requests from "../../src/schemas/requests.ts";
 import { CHAT } from "../fakes/world.ts";
 
 function answerTo(parse: () => unknown): [number, number, string] {
@@ -36,6 +37,12 @@ describe("the path, query and header", () => {
     ["a trace id with a slash", () => parseTraceId("a/b"), 1005, "traceId is not a valid trace id"],
     ["a limit of 0", () => parseListLimit("0"), 1005, "limit must be an integer from 1 to 100"],
     ["a limit in words", () => parseListLimit("ten"), 1005, "limit must be an integer from 1 to 100"],
+    [
+      "a limit too long to be a number (Infinity)",
+      () => parseListLimit("9".repeat(309)),
+      1005,
+      "limit must be an integer from 1 to 100",
+    ],
     ["an empty Idempotency-Key", () => parseIdempotencyKey(""), 1005, "Idempotency-Key must be 1 to 255 characters"],
     ["a numeric Idempotency-Key", () => parseIdempotencyKey(7), 1005, "Idempotency-Key must be 1 to 255 characters"],
   ])("%s", (_what, parse, code, message) => {
@@ -124,5 +131,30 @@ describe("the mapping from a schema's issue to Linq's answer", () => {
   it("answers an issue written without a code as a malformed body, with its message", () => {
     const error = refusalOf({ message: "Invalid type: Expected string but received 7" });
     expect([error.code, error.message]).toEqual([1003, "Invalid type: Expected string but received 7"]);
+  });
+});
+
+describe("every check a caller's input meets", () => {
+  /** Each step of a schema that can refuse (it has a `message` slot), with where it sits. */
+  function refusingSteps(node: unknown, at: string): [string, unknown][] {
+    if (typeof node !== "object" || node === null) return [];
+    const step = node as Record<string, unknown>;
+    const own: [string, unknown][] = "message" in step ? [[`${at} ${String(step.type)}`, step.message]] : [];
+    const inner = [
+      ...((step.pipe as unknown[] | undefined) ?? []).map((child, i) => refusingSteps(child, `${at}[${i}]`)),
+      refusingSteps(step.wrapped, at),
+      refusingSteps(step.item, at),
+      ...Object.entries((step.entries as Record<string, unknown> | undefined) ?? {}).map(([key, child]) =>
+        refusingSteps(child, `${at}.${key}`),
+      ),
+    ];
+    return [...own, ...inner.flat()];
+  }
+
+  it("is refused with a Linq code and message of ours, never a library's default text", () => {
+    const schemas = Object.entries(requests).filter(([, value]) => typeof value === "object" && value !== null);
+    const steps = schemas.flatMap(([name, schema]) => refusingSteps(schema, name));
+    expect(steps.length).toBeGreaterThan(20);
+    expect(steps.filter(([, message]) => message === undefined).map(([where]) => where)).toEqual([]);
   });
 });
