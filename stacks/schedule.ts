@@ -1,3 +1,4 @@
+import { SCHEDULE_DELIVERY } from "../src/definitions/functions.ts";
 import type { BuiltFunction } from "./functions.ts";
 
 /**
@@ -13,10 +14,11 @@ export function scheduleFunctions(functions: readonly BuiltFunction[]): void {
       schedule: definition.schedule,
     });
 
-    // The next tick is the retry. Lambda's default two async retries would only pile runs on top of the next tick's.
+    // The next tick is the retry: no Lambda retries, and a throttled tick is dropped, not run late (SCHEDULE_DELIVERY).
     new aws.lambda.FunctionEventInvokeConfig(`${definition.name}AsyncDelivery`, {
       functionName: fn.name,
-      maximumRetryAttempts: 0,
+      maximumRetryAttempts: SCHEDULE_DELIVERY.maximumRetryAttempts,
+      maximumEventAgeInSeconds: SCHEDULE_DELIVERY.maximumEventAgeSeconds,
     });
   }
 }

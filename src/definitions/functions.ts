@@ -58,6 +58,16 @@ export interface FunctionDefinition {
   readonly concurrency?: number | "linq";
 }
 
+/**
+ * How a scheduled tick reaches its function. The next tick is the retry, so a failed run is not run again; and a tick
+ * throttled by a run still going (reserved concurrency 1) is dropped after a minute, Lambda's shortest, rather than
+ * waiting in the asynchronous queue (up to 6 h by default) to start the moment that run ends.
+ */
+export const SCHEDULE_DELIVERY = {
+  maximumRetryAttempts: 0,
+  maximumEventAgeSeconds: 60,
+} as const;
+
 /** Writers of operations: a chat's open items and the backlog by index, a record by key, conditional puts. */
 const OPERATIONS_WRITER = ["Query", "GetItem", "PutItem"] as const satisfies readonly TableCall[];
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { REQUEST_DELIVERY } from "../../src/definitions/events.ts";
-import { functions, type FunctionDefinition } from "../../src/definitions/functions.ts";
+import { functions, SCHEDULE_DELIVERY, type FunctionDefinition } from "../../src/definitions/functions.ts";
 import {
   DEFAULT_LINQ_PRESSURE,
   LimitsError,
@@ -66,5 +66,23 @@ describe("a burst of request events", () => {
     // Throttled retries back off to one every 5 minutes: an hour leaves room for a dozen, then the dead-letter queue.
     expect(REQUEST_DELIVERY.maximumEventAgeSeconds).toBeGreaterThanOrEqual(3600);
     expect(REQUEST_DELIVERY.maximumEventAgeSeconds).toBeLessThanOrEqual(6 * 3600);
+  });
+});
+
+describe("a scheduled tick", () => {
+  const scheduled = all.filter((definition) => definition.schedule !== undefined);
+
+  it("is not retried by Lambda: the next tick is the retry", () => {
+    expect(SCHEDULE_DELIVERY.maximumRetryAttempts).toBe(0);
+  });
+
+  it("throttled by a run still going, is dropped after Lambda's shortest wait, long before the next tick", () => {
+    expect(SCHEDULE_DELIVERY.maximumEventAgeSeconds).toBe(60);
+    expect(scheduled.length).toBeGreaterThan(0);
+    for (const definition of scheduled) {
+      const [, count, unit] = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(definition.schedule!) ?? [];
+      const periodSeconds = Number(count) * (unit!.startsWith("hour") ? 3600 : 60);
+      expect(SCHEDULE_DELIVERY.maximumEventAgeSeconds).toBeLessThan(periodSeconds);
+    }
   });
 });
