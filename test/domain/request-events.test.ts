@@ -156,11 +156,11 @@ describe("a malformed request event", () => {
     },
   );
 
-  it("redriven once the fix is deployed, runs under the same key: the rejection never bound it", async () => {
-    const event = updateRequested({ chat_id: CHAT, display_name: "Team", idempotency_key: "order-42" }, "evt-1");
-    await runRequestEvent(world, { ...event, detail: { ...event.detail, display_name: "" } });
+  it("a valid request under a rejected one's key runs (a redrive once fixed): the rejection never bound the key", async () => {
+    const detail = { chat_id: CHAT, display_name: "Team", idempotency_key: "order-42" };
+    await runRequestEvent(world, updateRequested({ ...detail, display_name: "" }, "evt-1"));
 
-    const outcome = await runRequestEvent(world, { ...event, id: "evt-redriven" });
+    const outcome = await runRequestEvent(world, updateRequested(detail, "evt-redriven"));
 
     expect(outcome).toMatchObject({ result: "accepted" });
     expect(world.linq.callsOf("updateChat")).toHaveLength(1);
