@@ -52,7 +52,11 @@ export const removal = (chatId: string): Call => ({
 });
 
 /** Runs `task(i)` for i in 0..count-1, `concurrency` at a time. */
-export async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+export async function inParallel(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) await task(next++);

@@ -62,16 +62,23 @@ export async function residentBytes(pid: number): Promise<number> {
 }
 
 async function run(script: string, env: Record<string, string>, ready: (lines: string[]) => boolean): Promise<Started> {
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/bench-prof"] : []), path.join(ROOT, script)], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "silent", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/bench-prof"] : []), path.join(ROOT, script)],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: "silent", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const lines: string[] = [];
   let buffered = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} not ready in time:\n${lines.join("\n")}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} not ready in time:\n${lines.join("\n")}`)),
+      READY_TIMEOUT_MS,
+    );
     const take = (chunk: Buffer) => {
       buffered += chunk.toString("utf8");
       const parts = buffered.split("\n");

@@ -42,9 +42,7 @@ export async function throughput(service: LocalService, options: { settlements: 
       // The raw baseline: one conditional UpdateItem per item, each on an item of its own as each settlement is.
       const ids = Array.from({ length: count }, (_, i) => `c${concurrency}-${i}`);
       await inParallel(count, 8, async (i) => {
-        await dynamo.send(
-          new PutItemCommand({ TableName: table, Item: { id: { S: ids[i]! }, version: { N: "1" } } }),
-        );
+        await dynamo.send(new PutItemCommand({ TableName: table, Item: { id: { S: ids[i]! }, version: { N: "1" } } }));
       });
       const deliveries = await pendingUpdates(service, count);
       const rawStarted = performance.now();
