@@ -11,6 +11,11 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const READY_TIMEOUT_MS = 60_000;
+/**
+ * The environment as it was when the bench began: the in-process stack of targets 1-2 sets the handlers' variables
+ * (LINQ_API_V3_API_KEY among them, which would make `npm start` call the real Linq) on this process.
+ */
+const INHERITED = { ...process.env };
 
 export interface Started {
   pid: number;
@@ -62,15 +67,11 @@ export async function residentBytes(pid: number): Promise<number> {
 }
 
 async function run(script: string, env: Record<string, string>, ready: (lines: string[]) => boolean): Promise<Started> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/bench-prof"] : []), path.join(ROOT, script)],
-    {
-      cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: "silent", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...INHERITED, LOG_LEVEL: "silent", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   let buffered = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
