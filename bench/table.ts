@@ -4,6 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import * as prettier from "prettier";
 
 export interface Row {
   /** Issue 12's target number. */
@@ -54,10 +55,17 @@ export async function writeResults(root: string, rows: readonly Row[], settings:
   await writeFile(path.join(folder, ".gitignore"), "*\n");
   const table = markdown(rows);
   const stamp = `${new Date().toISOString()}, node ${process.version}, ${JSON.stringify(settings)}`;
-  await writeFile(path.join(folder, "latest.md"), `${table}\n\n${stamp}\n`);
-  await writeFile(
-    path.join(folder, "latest.json"),
-    `${JSON.stringify({ createdAt: new Date().toISOString(), node: process.version, settings, rows }, null, 2)}\n`,
+  // Formatted as the repository formats files, so `npm run lint` (prettier --check .) passes with results present.
+  const write = async (name: string, text: string, parser: string) => {
+    const file = path.join(folder, name);
+    const config = (await prettier.resolveConfig(file)) ?? {};
+    await writeFile(file, await prettier.format(text, { ...config, parser }));
+  };
+  await write("latest.md", `${table}\n\n${stamp}\n`, "markdown");
+  await write(
+    "latest.json",
+    JSON.stringify({ createdAt: new Date().toISOString(), node: process.version, settings, rows }),
+    "json",
   );
   return path.join(folder, "latest.md");
 }
