@@ -6,7 +6,7 @@
  * DynamoDBDocumentClient) built the same way and timed interleaved in the same run. Also written to
  * bench/results/bundles.json, a folder that ignores itself (its .gitignore says `*`): timings are this machine's.
  *
- *   npm run bench:bundles -- [--runs N] [--keep]
+ *   npm run bench:bundles -- [--runs N] [--keep] [--plain-only]   (--plain-only: as deployed, without the minified)
  *
  * How SST builds (read from github.com/anomalyco/sst (formerly sst/sst), tag v4.17.0, pkg/runtime/node/build.go
  * `Runtime.Build`, with pkg/runtime/node/node.go and pkg/runtime/runtime.go; the sst-linux-x64@4.17.1 binary's Go
@@ -30,10 +30,11 @@
  *   left out of the zip (uploaded for the Console); set (true, and oddly false too): they ship inside the zip.
  * - esbuild's working directory is the sst process's, the project root: the unminified bundle's `// path` comments
  *   are relative to it, and the map's sources are relative to the outfile's folder.
- * This project (stacks/functions.ts): runtime nodejs24.x, arm64, `nodejs: { sourcemap: true }` and nothing else, so
- * no minify, no install, no splitting; NODE_OPTIONS=--enable-source-maps in every function's environment.
+ * This project (stacks/functions.ts): runtime nodejs24.x, arm64, no `nodejs` options at all, so no minify, no install,
+ * no splitting, and the maps stay out of the zip; no NODE_OPTIONS, so nothing parses a map at cold start.
  * Bundles are built at the same depth as SST's (.sst/bench-bundles/<Name>-src), so the maps are byte for byte SST's,
- * then copied to a temporary folder with no node_modules above it to be imported, as in Lambda's /var/task.
+ * then the bundle alone (what the zip holds) is copied to a temporary folder with no node_modules above it to be
+ * imported, as in Lambda's /var/task.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -44,7 +45,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
 import * as prettier from "prettier";
-import { environmentNames, functions, type FunctionDefinition } from "../src/definitions/functions.ts";
+import { linkedSecretsEnvironment } from "../src/config.ts";
+import {
+  environmentNames,
+  functions,
+  secretNames,
+  type FunctionDefinition,
+  type SecretName,
+} from "../src/definitions/functions.ts";
 
 const SST_VERSION = "4.17.1";
 const RUNTIME = "nodejs24.x";
@@ -61,7 +69,9 @@ const BANNER = [
 ].join("\n");
 
 /** What stacks/functions.ts passes today; checked against its text below so a change there is not silently missed. */
-const PROJECT = { runtime: RUNTIME, nodejs: "{ sourcemap: true }", nodeOptions: "--enable-source-maps" };
+const PROJECT = { runtime: RUNTIME };
+/** What it must no longer say: each makes every cold start ship or parse a source map. */
+const SOURCE_MAP_OPTIONS = ["nodejs: { sourcemap", "--enable-source-maps"];
 
 const TRACKED = ["@linqapp/sdk", "@aws-sdk/client-eventbridge", "@aws-sdk/client-sqs", "@aws-sdk/client-dynamodb"];
 
@@ -70,11 +80,15 @@ const DUMMY_ENV: Record<string, string> = {
   OPERATIONS_TABLE: "x",
   LEDGER_TABLE: "l",
   EVENT_BUS_NAME: "b",
-  LINQ_API_V3_API_KEY: "k",
-  LINQ_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
-  LINQ_LEGACY_WEBHOOK_SECRET: "legacy-secret",
-  API_TOKEN: "t",
   REQUEST_DLQ_URL: "http://127.0.0.1:1/q",
+};
+
+/** Dummy values of the secrets a function links, in the form SST's `Resource` reads them. */
+const DUMMY_SECRETS: Record<SecretName, string> = {
+  LinqApiKey: "k",
+  LinqWebhookSecret: `whsec_${Buffer.alloc(32, 7).toString("base64")}`,
+  LinqLegacyWebhookSecret: "legacy-secret",
+  ServiceTokens: "t",
 };
 
 /** The part of Lambda's own environment that code can notice at import, plus what stacks/ adds to every function. */
@@ -84,7 +98,6 @@ const LAMBDA_ENV: Record<string, string> = {
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
   LANG: "en_US.UTF-8",
   TZ: ":UTC",
-  NODE_OPTIONS: PROJECT.nodeOptions,
 };
 
 const BASELINE = {
@@ -130,13 +143,17 @@ const RESULTS = path.join(ROOT, "bench", "results", "bundles.json");
 const SAMPLE_TIMEOUT_MS = 30_000;
 
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "15" }, keep: { type: "boolean", default: false } },
+  options: {
+    runs: { type: "string", default: "15" },
+    keep: { type: "boolean", default: false },
+    "plain-only": { type: "boolean", default: false },
+  },
 });
 const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${args.runs}`);
 
 type Variant = "plain" | "minified";
-const VARIANTS: readonly Variant[] = ["plain", "minified"];
+const VARIANTS: readonly Variant[] = args["plain-only"] ? ["plain"] : ["plain", "minified"];
 
 interface Built {
   bundle: string;
@@ -168,14 +185,11 @@ function checkProjectOptions(): void {
   const file = path.join(ROOT, "stacks", "functions.ts");
   if (!existsSync(file)) return log(`warning: ${file} is gone; assuming ${JSON.stringify(PROJECT)}`);
   const text = readFileSync(file, "utf8").replace(/\s+/g, " ");
-  const expected = [
-    `runtime: "${PROJECT.runtime}"`,
-    `nodejs: ${PROJECT.nodejs}`,
-    `NODE_OPTIONS: "${PROJECT.nodeOptions}"`,
-  ];
-  for (const snippet of expected) {
-    if (!text.includes(snippet))
-      log(`warning: stacks/functions.ts no longer says \`${snippet}\`; update bench/bundles.ts`);
+  const expected = `runtime: "${PROJECT.runtime}"`;
+  if (!text.includes(expected))
+    log(`warning: stacks/functions.ts no longer says \`${expected}\`; update bench/bundles.ts`);
+  for (const snippet of SOURCE_MAP_OPTIONS) {
+    if (text.includes(snippet)) log(`warning: stacks/functions.ts says \`${snippet}\` again; update bench/bundles.ts`);
   }
 }
 
@@ -282,6 +296,8 @@ function targetFor(definition: FunctionDefinition): Target {
     if (DUMMY_ENV[name] === undefined) log(`warning: no dummy value for ${name}; using "x"`);
     env[name] = DUMMY_ENV[name] ?? "x";
   }
+  const secrets = secretNames(definition).map((name) => [name, DUMMY_SECRETS[name]] as const);
+  Object.assign(env, linkedSecretsEnvironment(Object.fromEntries(secrets)));
   const { exportName } = entryOf(definition.handler);
   return { name: definition.name, handler: definition.handler, exportName, env, built: {}, errors: [] };
 }
@@ -387,8 +403,8 @@ try {
         // Imported from a folder with no node_modules above it, like /var/task.
         const runAt = path.join(runDir, path.basename(outDir));
         await mkdir(runAt);
+        // The map stays behind, as SST leaves it out of the zip.
         await copyFile(built.bundle, path.join(runAt, "bundle.mjs"));
-        await copyFile(`${built.bundle}.map`, path.join(runAt, "bundle.mjs.map"));
         target.built[variant] = { ...built, bundle: path.join(runAt, "bundle.mjs") };
       } catch (error) {
         target.errors.push(`${variant} build: ${(error as Error).message}`);
@@ -503,7 +519,7 @@ try {
   const format = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   console.log(
-    `SST ${SST_VERSION} Node build (esm, ${TARGET}, linked maps in the zip, keepNames), esbuild ${esbuild.version}, ` +
+    `SST ${SST_VERSION} Node build (esm, ${TARGET}, maps built but not in the zip, keepNames), esbuild ${esbuild.version}, ` +
       `node ${process.version} ${process.arch}; import: median of ${RUNS} fresh processes, ` +
       "ratio to the baseline's median",
   );

@@ -1,93 +1,91 @@
 /**
- * `npm run bench`: what this service adds over calling Linq directly, as ratios against a baseline measured in the same
- * run on the same machine (absolute times on a shared 2-core machine mean little; ratios travel).
+ * `npm run bench`: issue 12's targets, each figure beside a baseline measured in the same run on the same machine
+ * (absolute times on a shared 2-core machine mean little; ratios travel). One table, printed and written to
+ * bench/results/latest.md and latest.json.
  *
- * - baseline: `PUT /v3/chats/{id}` straight to the Linq sandbox (one HTTP round trip, Linq's own work);
- * - update:   the same request through this service (auth, validation, the DynamoDB write, the Linq call, the answer);
- * - read:     `GET /v3/chats/{id}/operations/{traceId}` (auth and one consistent DynamoDB read).
- * Memory: the process's heap after the run, against the heap once the stack started.
+ *   1-2  DynamoDB work per lifecycle and per webhook, counted on the handlers' client  bench/dynamodb-work.ts
+ *   3    signed webhook settlements/s vs conditional UpdateItem/s                      bench/throughput.ts
+ *   4    API overhead over Linq alone at concurrency 1; p99/p50 at 16                  bench/overhead.ts
+ *   5    cold import and bundle size of every function as SST builds it               bench/cold-start.ts
+ *   6    10,000 mixed requests at 32 through npm start: errors, latency, memory       bench/load.ts
+ *
+ * Knobs (environment): BENCH_ROUNDS (calls per operation at concurrency 1, 200), BENCH_SETTLEMENTS (webhooks per
+ * concurrency, 300), BENCH_HISTORY (past operations of the long chat, 5000), BENCH_IMPORT_RUNS (fresh processes per
+ * bundle, 9), BENCH_LOAD_REQUESTS (10000), BENCH_ONLY (e.g. "1,3": only those targets).
  */
-import { startLocalStack } from "../local/stack.ts";
+import { coldStart } from "./cold-start.ts";
+import { dynamoWork } from "./dynamodb-work.ts";
+import { load } from "./load.ts";
+import { overhead } from "./overhead.ts";
+import { ROOT, startSandboxAlone, startService } from "./processes.ts";
+import { markdown, writeResults, type Row } from "./table.ts";
+import { throughput } from "./throughput.ts";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
-const WARMUP = 30;
+const setting = (name: string, fallback: number) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+const settings = {
+  rounds: setting("BENCH_ROUNDS", 200),
+  settlements: setting("BENCH_SETTLEMENTS", 300),
+  history: setting("BENCH_HISTORY", 5000),
+  importRuns: setting("BENCH_IMPORT_RUNS", 9),
+  loadRequests: setting("BENCH_LOAD_REQUESTS", 10_000),
+};
+const only = process.env.BENCH_ONLY?.split(",").map(Number);
+const wanted = (...targets: number[]) => only === undefined || targets.some((target) => only.includes(target));
+const step = (what: string) => process.stderr.write(`bench: ${what}…\n`);
 
-// Read by the handlers' logger when they load, inside startLocalStack.
+// The handlers of the in-process stack (targets 1-2) read it when they load.
 process.env.LOG_LEVEL ??= "silent";
-const stack = await startLocalStack({
-  port: 0,
-  sandboxPort: 0,
-  busPort: 0,
-  reconcileEveryMs: 0,
-  sandbox: { seed: 7, delayMs: 10, retryScheduleMs: [100] },
-});
 
-const chats = Array.from(
-  { length: 16 },
-  () => stack.sandbox!.seedChat({ handles: ["+15550000001", "+15550000002", "+15550000003", "+15550000004"] }).id,
-);
-const auth = { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" };
-
-async function time(run: (i: number) => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < WARMUP; i++) await run(i);
-  const samples: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const started = performance.now();
-    await run(i);
-    samples.push(performance.now() - started);
+const rows: Row[] = [];
+if (wanted(1, 2)) {
+  step(`DynamoDB work per lifecycle, and a webhook in chats of 5 and ${settings.history} operations`);
+  rows.push(...(await dynamoWork({ history: settings.history })));
+}
+if (wanted(3)) {
+  step(`${settings.settlements} webhook settlements at concurrency 1 and 32 against raw UpdateItems`);
+  const service = await startService({ SANDBOX_DROP_RATE: "1" });
+  try {
+    rows.push(...(await throughput(service, { settlements: settings.settlements })));
+  } finally {
+    await service.stop();
   }
-  return samples.sort((a, b) => a - b);
+}
+if (wanted(4)) {
+  step(`${settings.rounds} updates and removals through npm start and to Linq alone, then 16 at a time`);
+  const service = await startService();
+  const linqAlone = await startSandboxAlone();
+  try {
+    rows.push(
+      ...(await overhead(service, linqAlone, {
+        rounds: settings.rounds,
+        warmup: 30,
+        concurrentCalls: 4 * settings.rounds,
+      })),
+    );
+  } finally {
+    await service.stop();
+    await linqAlone.stop();
+  }
+}
+if (wanted(5)) {
+  step(`every function's cold import, ${settings.importRuns} fresh processes each`);
+  rows.push(...(await coldStart({ runs: settings.importRuns })));
+}
+if (wanted(6)) {
+  step(`${settings.loadRequests} mixed requests, 32 at a time, through npm start`);
+  const service = await startService();
+  try {
+    rows.push(...(await load(service, { requests: settings.loadRequests, connections: 32 })));
+  } finally {
+    await service.stop();
+  }
 }
 
-async function put(base: string, i: number): Promise<Record<string, string>> {
-  const response = await fetch(`${base}/v3/chats/${chats[i % chats.length]}`, {
-    method: "PUT",
-    headers: auth,
-    body: JSON.stringify({ display_name: `Bench ${i}` }),
-  });
-  if (response.status !== 200) throw new Error(`PUT answered ${response.status}: ${await response.text()}`);
-  return (await response.json()) as Record<string, string>;
-}
-
-global.gc?.();
-const heapBefore = process.memoryUsage().heapUsed;
-
-const baseline = await time(async (i) => void (await put(stack.sandbox!.url, i)));
-const traces: { chat: string; trace: string }[] = [];
-const update = await time(async (i) => {
-  const answer = await put(stack.url, i);
-  traces.push({ chat: answer.chat_id!, trace: answer.trace_id! });
-});
-const read = await time(async (i) => {
-  const { chat, trace } = traces[i % traces.length]!;
-  const response = await fetch(`${stack.url}/v3/chats/${chat}/operations/${trace}`, { headers: auth });
-  if (response.status !== 200) throw new Error(`GET answered ${response.status}`);
-  await response.arrayBuffer();
-});
-
-await stack.sandbox!.idle();
-global.gc?.();
-const heapAfter = process.memoryUsage().heapUsed;
-await stack.stop();
-
-const quantile = (samples: number[], q: number) =>
-  samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!;
-const row = (name: string, samples: number[]) => ({
-  name,
-  p50_ms: +quantile(samples, 0.5).toFixed(2),
-  p95_ms: +quantile(samples, 0.95).toFixed(2),
-  p50_ratio: +(quantile(samples, 0.5) / quantile(baseline, 0.5)).toFixed(2),
-});
-console.table([
-  row("baseline: Linq sandbox direct", baseline),
-  row("update through the service", update),
-  row("read an operation", read),
-]);
-console.log(
-  JSON.stringify({
-    rounds: ROUNDS,
-    update_over_baseline_p50: row("", update).p50_ratio,
-    read_over_baseline_p50: row("", read).p50_ratio,
-    heap_growth_ratio: +(heapAfter / heapBefore).toFixed(2),
-  }),
-);
+console.log(markdown(rows));
+const file = await writeResults(ROOT, rows, settings);
+step(`wrote ${file}`);
+process.exitCode = rows.every((row) => row.pass) ? 0 : 1;

@@ -3,6 +3,10 @@
  * the local event bus, and every handler behind the same routes and event patterns as in AWS. `npm start` runs it;
  * the end-to-end tests start it in-process on free ports.
  *
+ * The sandbox runs in a worker thread (local/sandbox/thread.ts), as Linq runs on other machines: its answers and
+ * webhooks neither wait on the service's event loop nor slow it, and `npm start`, the tests and the bench all run it
+ * this one way, still calling `stack.sandbox` like an object in the process.
+ *
  * The handlers are the deployed modules themselves: they read their configuration from the environment at import,
  * exactly as in Lambda, so this sets the environment first and imports them after.
  */
@@ -17,7 +21,8 @@ import { createHttpAdapter, lambdaContext, type HttpHandler } from "./http-adapt
 import { close, listen } from "./http.ts";
 import { lambdaRuntime } from "./lambda-runtime.ts";
 import { pollStream, type StreamPoller } from "./streams.ts";
-import { LOCAL_WEBHOOK_SECRET, startSandbox, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
+import { LOCAL_WEBHOOK_SECRET, type Sandbox, type SandboxOptions } from "./sandbox/index.ts";
+import { startSandboxThread } from "./sandbox/thread.ts";
 
 export const DEFAULT_API_TOKEN = "local-dev-token";
 export const LOCAL_BUS_NAME = "linq-chat-ops-local";
@@ -100,7 +105,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     let sandbox: Sandbox | undefined;
     if (options.realLinq === undefined) {
-      sandbox = await startSandbox({
+      sandbox = await startSandboxThread({
         ...options.sandbox,
         port: options.sandboxPort,
         webhookTargets: [{ url: `${url}/webhooks/linq`, secret: signingSecret }],

@@ -78,7 +78,8 @@ function createFunction(definition: FunctionDefinition, deps: FunctionDependenci
     // Lambda's own lines (START, REPORT, errors) as JSON too, so one query reads them beside ours.
     logging: { format: "json", retention: LOG_RETENTION },
     transform: { function: { tracingConfig: { mode: "Active" } } },
-    nodejs: { sourcemap: true },
+    // No source maps (no `nodejs` sourcemap option, no source-map flag in NODE_OPTIONS): SST then keeps the maps out
+    // of the zip, and no cold start parses one (issue 12: ×1.16 import and +15 MiB RSS with them).
   });
 }
 
@@ -94,8 +95,6 @@ function environmentFor(
     REQUEST_DLQ_URL: deps.requestDeadLetterQueue.url,
   };
   return {
-    // Stack traces in the logs point at the TypeScript sources instead of the bundle.
-    NODE_OPTIONS: "--enable-source-maps",
     // Powertools: the `service` of every log line and metric, and the metrics' namespace (src/definitions/metrics.ts).
     POWERTOOLS_SERVICE_NAME: serviceName($app.stage),
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
