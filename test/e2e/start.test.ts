@@ -78,6 +78,7 @@ const answers = async (url: string) =>
   );
 
 describe("npm start with DYNAMODB_DATA_DIR", () => {
+  // Two whole starts, each with its own DynamoDB Local JVM: more than a test's usual 30 s on a busy machine.
   it("keeps an operation across a restart, and Ctrl-C stops DynamoDB Local with the rest", async () => {
     const first = await start();
     expect(first.lines[0]).toMatch(/^linq-chat-ops: starting DynamoDB Local/);
@@ -107,5 +108,5 @@ describe("npm start with DYNAMODB_DATA_DIR", () => {
     } finally {
       expect(await second.interrupt()).toBe(0);
     }
-  });
+  }, 120_000);
 });
