@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { Webhook } from "standardwebhooks";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "../local/dynamodb.ts";
+import { unlogged } from "../src/app/system.ts";
 import { LOCAL_WEBHOOK_SECRET } from "../local/sandbox/config.ts";
 import { createChats, inParallel, rename, timed } from "./client.ts";
 import type { LocalService } from "./processes.ts";
@@ -21,11 +22,10 @@ interface Delivery {
 }
 
 export async function throughput(service: LocalService, options: { settlements: number }): Promise<Row[]> {
-  const dynamo = new DynamoDBClient({
-    endpoint: service.dynamodbEndpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  // The service's own client settings (src/app/dynamodb.ts): the SDK's defaults without its logger middleware.
+  const dynamo = unlogged(
+    new DynamoDBClient({ endpoint: service.dynamodbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  );
   const table = `bench-raw-${randomUUID().slice(0, 8)}`;
   await dynamo.send(
     new CreateTableCommand({

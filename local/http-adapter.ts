@@ -66,10 +66,18 @@ async function serve(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", "http://local");
   const method = request.method ?? "GET";
-  const route = routes.find((candidate) => candidate.http.method === method && candidate.pattern.test(url.pathname));
+  // One match per route tried: its groups are the path parameters.
+  let route: CompiledRoute | undefined;
+  let encoded: Record<string, string> = {};
+  for (const candidate of routes) {
+    const match = candidate.http.method === method ? candidate.pattern.exec(url.pathname) : null;
+    if (match === null) continue;
+    route = candidate;
+    encoded = match.groups ?? {};
+    break;
+  }
   let params: Record<string, string>;
   try {
-    const encoded = route?.pattern.exec(url.pathname)?.groups ?? {};
     params = Object.fromEntries(Object.entries(encoded).map(([name, value]) => [name, decodeURIComponent(value)]));
   } catch {
     // API Gateway's own answer to a path it cannot decode, before any function runs.

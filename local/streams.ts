@@ -13,6 +13,7 @@ import {
   TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBStreamEvent } from "aws-lambda";
+import { unlogged } from "../src/app/system.ts";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "./dynamodb.ts";
 
 export interface StreamOptions {
@@ -42,11 +43,9 @@ export async function pollStream(options: StreamOptions): Promise<StreamPoller> 
   const { Table } = await options.client.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = Table?.LatestStreamArn;
   if (streamArn === undefined) throw new Error(`${options.tableName} has no stream`);
-  const streams = new DynamoDBStreamsClient({
-    endpoint: options.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const streams = unlogged(
+    new DynamoDBStreamsClient({ endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  );
   const log = options.log ?? (() => {});
   let stopped = false;
   /** Completed passes over every shard that found nothing new; `drained` waits for the next one. */

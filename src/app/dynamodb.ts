@@ -5,13 +5,13 @@ import { DynamoBacklogPosition } from "../adapters/dynamo-backlog-position.ts";
 import { DynamoIdempotencyKeys } from "../adapters/dynamo-idempotency-keys.ts";
 import { DynamoOperationStore } from "../adapters/dynamo-operation-store.ts";
 import { readLedgerTable, readOperationsTable, readWatchWindowMs } from "../config.ts";
-import { memo } from "./system.ts";
+import { memo, unlogged } from "./system.ts";
 
 const DAY = 24 * 60 * 60;
 
 /** The one client every store of a process uses; exported so `npm run bench` can count its requests on it. */
 export const documentClient = memo(() =>
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+  DynamoDBDocumentClient.from(unlogged(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }),
 );
 
 export const operationStore = memo(

@@ -2,8 +2,8 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { EventBridgePublisher } from "../adapters/eventbridge-publisher.ts";
 import { readEventBusName } from "../config.ts";
-import { memo } from "./system.ts";
+import { memo, unlogged } from "./system.ts";
 
 export const outcomePublisher = memo(
-  (env) => new EventBridgePublisher(new EventBridgeClient({}), readEventBusName(env)),
+  (env) => new EventBridgePublisher(unlogged(new EventBridgeClient({})), readEventBusName(env)),
 );

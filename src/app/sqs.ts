@@ -2,6 +2,8 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SqsRejectedRequests } from "../adapters/sqs-rejected-requests.ts";
 import { readDeadLetterQueueUrl } from "../config.ts";
-import { memo } from "./system.ts";
+import { memo, unlogged } from "./system.ts";
 
-export const rejectedRequests = memo((env) => new SqsRejectedRequests(new SQSClient({}), readDeadLetterQueueUrl(env)));
+export const rejectedRequests = memo(
+  (env) => new SqsRejectedRequests(unlogged(new SQSClient({})), readDeadLetterQueueUrl(env)),
+);

@@ -15,3 +15,13 @@ export function memo<T>(build: (env: Env) => T): (env?: Env) => T {
   let built: T | undefined;
   return (env = process.env) => (built ??= build(env));
 }
+
+/**
+ * An AWS SDK client without its logger middleware. We give the SDK no logger, yet that middleware runs every request
+ * and every answer through the schema's sensitive-data filter before handing them to its no-op logger: a whole record
+ * in, a whole query out, on every call, for nothing.
+ */
+export function unlogged<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C): C {
+  client.middlewareStack.remove("loggerMiddleware");
+  return client;
+}
