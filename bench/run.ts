@@ -7,7 +7,7 @@
  *   3    signed webhook settlements/s vs conditional UpdateItem/s                      bench/throughput.ts
  *   4    API overhead over Linq alone at concurrency 1; p99/p50 at 16                  bench/overhead.ts
  *   5    cold import and bundle size of every function as SST builds it               bench/cold-start.ts
- *   6    10,000 mixed requests at 32 through npm start: errors, latency, memory       bench/load.ts
+ *   6    10,000 mixed requests at 32 through npm start: errors, latency, heap after GC bench/load.ts
  *
  * Knobs (environment): BENCH_ROUNDS (calls per operation at concurrency 1, 200), BENCH_SETTLEMENTS (webhooks per
  * concurrency, 300), BENCH_HISTORY (past operations of the long chat, 5000), BENCH_IMPORT_RUNS (fresh processes per
@@ -15,7 +15,7 @@
  */
 import { coldStart } from "./cold-start.ts";
 import { dynamoWork } from "./dynamodb-work.ts";
-import { load } from "./load.ts";
+import { heapProbe, load } from "./load.ts";
 import { overhead } from "./overhead.ts";
 import { ROOT, startSandboxAlone, startService } from "./processes.ts";
 import { markdown, writeResults, type Row } from "./table.ts";
@@ -77,11 +77,13 @@ if (wanted(5)) {
 }
 if (wanted(6)) {
   step(`${settings.loadRequests} mixed requests, 32 at a time, through npm start`);
-  const service = await startService();
+  const probe = await heapProbe();
+  const service = await startService(probe.env);
   try {
-    rows.push(...(await load(service, { requests: settings.loadRequests, connections: 32 })));
+    rows.push(...(await load(service, probe, { requests: settings.loadRequests, connections: 32 })));
   } finally {
     await service.stop();
+    await probe.remove();
   }
 }
 

@@ -49,6 +49,8 @@ export interface LocalStackOptions {
   reconcilerEnv?: Record<string, string>;
   /** The local bus's waits before retries of a failed delivery. */
   busRetryDelaysMs?: number[];
+  /** How many of the latest events the bus lists; default all. */
+  busKeepEvents?: number;
   log?: (line: string) => void;
 }
 
@@ -126,6 +128,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await invoke(name, event);
       }),
       ...(options.busRetryDelaysMs === undefined ? {} : { retryDelaysMs: options.busRetryDelaysMs }),
+      ...(options.busKeepEvents === undefined ? {} : { keepEvents: options.busKeepEvents }),
       log: (line) => log(`bus: ${line}`),
     });
     stoppers.push(() => bus.stop());

@@ -14,6 +14,11 @@ import { DEFAULT_API_TOKEN, startLocalStack } from "./stack.ts";
 
 /** DynamoDB Local's own requirement. */
 const JAVA_NEEDED = 17;
+/**
+ * What a long run keeps of its history, so its memory stays flat: the bus's latest events (`LOCAL_BUS_EVENTS`) and
+ * the sandbox's latest truth records of each kind (`SANDBOX_TRUTH_RECORDS`), which nothing reads in `npm start`.
+ */
+const KEEP_RECORDS = 1_000;
 
 const env = process.env;
 // A person at a terminal reads this run: log lines as text rather than JSON, and no EMF metric blobs between them.
@@ -38,7 +43,12 @@ let sandbox;
 try {
   // The port is the stack's to give; the faults and delays are the sandbox's own settings.
   const { port: _port, webhookTargets: _targets, ...faults } = sandboxOptionsFromEnv(env);
-  sandbox = { delayMs: 1_500, retryScheduleMs: [1_000, 2_000, 5_000, 10_000, 30_000], ...faults };
+  sandbox = {
+    delayMs: 1_500,
+    retryScheduleMs: [1_000, 2_000, 5_000, 10_000, 30_000],
+    truthRecords: KEEP_RECORDS,
+    ...faults,
+  };
 } catch (error) {
   if (!(error instanceof SandboxConfigError)) throw error;
   fail(error.message);
@@ -48,10 +58,12 @@ const realLinqKey = env.LINQ_API_V3_API_KEY?.trim();
 let port = 0;
 let sandboxPort = 0;
 let busPort = 0;
+let busKeepEvents = KEEP_RECORDS;
 try {
   port = portFromEnv(env, "PORT", 3000);
   sandboxPort = portFromEnv(env, "LINQ_SANDBOX_PORT", 3001);
   busPort = portFromEnv(env, "LOCAL_BUS_PORT", 3002);
+  busKeepEvents = countFromEnv("LOCAL_BUS_EVENTS", KEEP_RECORDS);
 } catch (error) {
   fail((error as Error).message);
 }
@@ -129,6 +141,7 @@ const stack = await startLocalStack({
       }
     : {}),
   sandbox,
+  busKeepEvents,
   reconcileEveryMs: 5_000,
   // With the sandbox, short deadlines, so a removal that never happens shows as failed while you watch. The real Linq
   // keeps the deployed defaults: its outcomes take real time. Any RECONCILE_* set wins either way.
@@ -179,6 +192,16 @@ if (demo) {
   );
   console.log(`  curl -s ${stack.url}/v3/chats/${demo.id}/operations -H 'Authorization: Bearer ${stack.apiToken}'`);
   console.log(`  curl -s ${stack.bus.url}/events`);
+}
+
+/** A positive whole number from the environment, or `fallback` when unset. */
+function countFromEnv(name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const count = Number(raw);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`${name} must be a whole number of at least 1, got ${JSON.stringify(raw)}`);
+  return count;
 }
 
 /**

@@ -39,13 +39,18 @@ export interface LocalBusOptions {
   subscriptions: readonly Subscription[];
   /** Waits before each retry, the last repeating; short, so a failure shows in seconds, not Lambda's minutes. */
   retryDelaysMs?: readonly number[];
+  /**
+   * How many of the latest events to keep for `events()` and `GET /events`; the older are forgotten. Default all: tests
+   * and chaos runs judge every event. A long-running `npm start` keeps a window, so its memory stays flat.
+   */
+  keepEvents?: number;
   log?: (line: string) => void;
 }
 
 export interface LocalBus {
   /** Base URL, the `endpoint` for an EventBridgeClient or `--endpoint-url` for the AWS CLI. */
   url: string;
-  /** Every event accepted, oldest first. */
+  /** Every event accepted (the latest `keepEvents` of them), oldest first. */
   events(): BusEvent[];
   /** Deliveries that still failed after every retry, oldest first. */
   deadLetters(): DeadLetter[];
@@ -60,7 +65,8 @@ const DEFAULT_RETRY_DELAYS_MS = [200, 1000] as const;
 const LOCAL_ACCOUNT = "000000000000";
 
 export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus> {
-  const { busName = "default", subscriptions, log = () => {} } = options;
+  const { busName = "default", subscriptions, keepEvents = Infinity, log = () => {} } = options;
+  if (!(keepEvents >= 1)) throw new Error(`keepEvents must be at least 1, not ${keepEvents}`);
   for (const subscription of subscriptions) {
     const problem = patternProblem(subscription.pattern);
     if (problem)
@@ -114,6 +120,7 @@ export async function startLocalBus(options: LocalBusOptions): Promise<LocalBus>
         const { response, accepted } = putEvents(input, { busName, region, account: LOCAL_ACCOUNT, now: new Date() });
         for (const event of accepted) {
           events.push(event);
+          if (events.length > keepEvents) events.splice(0, events.length - keepEvents);
           const targets = subscriptions.filter((subscription) => matchesPattern(subscription.pattern, event));
           const names = targets.map((target) => target.name).join(", ") || "no subscriber";
           log(`${event["detail-type"]} ${event.id} from ${event.source} -> ${names}`);

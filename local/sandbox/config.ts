@@ -104,6 +104,11 @@ const SETTINGS = {
     read: oneOf<ChangedBy>(["line", "null", "absent"]),
     fallback: (): ChangedBy => "line",
   },
+  /**
+   * How many of the latest records of each kind (calls, operations, events, deliveries) `truth()` keeps; the older are
+   * forgotten. Default all: a test or a chaos run judges the whole run.
+   */
+  truthRecords: { env: "SANDBOX_TRUTH_RECORDS", read: integer(1), fallback: () => Infinity },
   /** For this long after a chat is created (through the API or `seedChat`), changes to it answer 409/2009. */
   creatingMs: { env: "SANDBOX_CREATING_MS", read: integer(0), fallback: () => 0 },
   removedHandles: {

@@ -42,7 +42,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ids = new Ids(config.seed);
   const faults = new Faults(config.seed, config);
   const scheduler = new Scheduler();
-  const truth = new TruthLog();
+  const truth = new TruthLog(config.truthRecords);
   const chats = new Chats(ids, clock, config);
   const subscriptions = new Subscriptions(ids, clock);
   const targets: Destination[] = config.webhookTargets.map(({ url, secret }) => ({

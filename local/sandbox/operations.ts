@@ -413,7 +413,7 @@ export class ChatOperations {
       held: fate.hold,
       overtakenBy: null,
     };
-    this.#deps.truth.events.push(event);
+    this.#deps.truth.event(event);
     const faults = [fate.drop && "dropped", fate.duplicate && "duplicated", fate.hold && "held"].filter(Boolean);
     const faulted = faults.length ? ` (${faults.join(", ")})` : "";
     this.#deps.config.log(`event ${type} ${event.eventId} chat ${chat.id}${faulted}`);

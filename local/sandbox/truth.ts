@@ -137,26 +137,44 @@ export interface SandboxTruth {
   readonly humanChanges: readonly JudgedOperation[];
 }
 
-/** Appends `record` to `records`, numbered from 1 in order. */
-function numbered<T extends { readonly seq: number }>(records: T[], record: Omit<T, "seq">): T {
-  const entry = { seq: records.length + 1, ...record } as T;
-  records.push(entry);
-  return entry;
-}
-
 export class TruthLog {
-  readonly calls: CallRecord[] = [];
-  readonly operations: OperationRecord[] = [];
-  readonly events: EventRecord[] = [];
-  readonly deliveries: DeliveryRecord[] = [];
+  readonly #keep: number;
+  readonly #calls: CallRecord[] = [];
+  readonly #operations: OperationRecord[] = [];
+  readonly #events: EventRecord[] = [];
+  readonly #deliveries: DeliveryRecord[] = [];
+  /** Numbers given so far, by kind: forgotten records keep theirs, so a `seq` never repeats. */
+  #callsNumbered = 0;
+  #operationsNumbered = 0;
 
-  call = (record: Omit<CallRecord, "seq">): CallRecord => numbered(this.calls, record);
-  operation = (record: Omit<OperationRecord, "seq">): OperationRecord => numbered(this.operations, record);
+  /**
+   * `keep`: how many of the latest records of each kind to keep (default all: tests and chaos runs judge the whole
+   * run). A long-running `npm start`, which nobody judges, keeps a window so its memory stays flat.
+   */
+  constructor(keep = Infinity) {
+    if (!(keep >= 1)) throw new Error(`a truth log keeps at least 1 record of each kind, not ${keep}`);
+    this.#keep = keep;
+  }
+
+  /** Records a call, numbered from 1 in order. */
+  call = (record: Omit<CallRecord, "seq">): CallRecord =>
+    this.#append(this.#calls, { seq: ++this.#callsNumbered, ...record } as CallRecord);
+  /** Records an accepted change, numbered from 1 in order. */
+  operation = (record: Omit<OperationRecord, "seq">): OperationRecord =>
+    this.#append(this.#operations, { seq: ++this.#operationsNumbered, ...record } as OperationRecord);
+  event = (record: EventRecord): EventRecord => this.#append(this.#events, record);
+  delivery = (record: DeliveryRecord): DeliveryRecord => this.#append(this.#deliveries, record);
+
+  #append<T>(records: T[], record: T): T {
+    records.push(record);
+    if (records.length > this.#keep) records.splice(0, records.length - this.#keep);
+    return record;
+  }
 
   /** A copy of everything, with each operation judged against the events and deliveries it led to. */
   snapshot(seed: number, chats: readonly Chat[], subscriptions: readonly WebhookSubscription[]): SandboxTruth {
-    const events = new Map(this.events.map((event) => [event.eventId, event]));
-    const delivered = new Set(this.deliveries.filter((d) => d.result === "delivered").map((d) => d.eventId));
+    const events = new Map(this.#events.map((event) => [event.eventId, event]));
+    const delivered = new Set(this.#deliveries.filter((d) => d.result === "delivered").map((d) => d.eventId));
     const judge = (operation: OperationRecord): JudgedOperation => ({
       operationSeq: operation.seq,
       kind: operation.kind,
@@ -176,13 +194,13 @@ export class TruthLog {
       }),
       eventIds: operation.outcomes.flatMap((outcome) => (outcome.eventId === undefined ? [] : [outcome.eventId])),
     });
-    const judged = this.operations.map(judge);
+    const judged = this.#operations.map(judge);
     return structuredClone({
       seed,
-      calls: this.calls,
-      operations: this.operations,
-      events: this.events,
-      deliveries: this.deliveries,
+      calls: this.#calls,
+      operations: this.#operations,
+      events: this.#events,
+      deliveries: this.#deliveries,
       chats,
       subscriptions,
       traces: Object.fromEntries(judged.flatMap((j) => (j.traceId === undefined ? [] : [[j.traceId, j]]))),

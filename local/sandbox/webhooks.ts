@@ -101,7 +101,7 @@ export class Deliveries {
   #attempt(event: EventRecord, destination: Destination, body: string, copy: 1 | 2, attempt: number): Promise<void> {
     const work = this.#post(event, destination, body).then(({ status, error }) => {
       const result = this.#resultOf(status, attempt);
-      this.#deps.truth.deliveries.push({
+      this.#deps.truth.delivery({
         eventId: event.eventId,
         webhookId: event.webhookId,
         eventType: event.eventType,

@@ -84,6 +84,15 @@ describe("PutEvents through the AWS SDK", () => {
     expect(bus.events()).toEqual(listed);
   });
 
+  it("with keepEvents, lists only the latest that many, still oldest first", async () => {
+    const { bus, client } = await start({ keepEvents: 2 });
+    for (const n of [1, 2, 3]) await client.send(new PutEventsCommand({ Entries: [entry("e", { n })] }));
+
+    const listed = (await (await fetch(`${bus.url}/events`)).json()) as BusEvent[];
+    expect(listed.map((event) => event.detail)).toEqual([{ n: 2 }, { n: 3 }]);
+    expect(bus.events()).toEqual(listed);
+  });
+
   it("routes each event only to the subscriptions whose pattern matches", async () => {
     const byFunction = new Map<string, BusEvent[]>();
     const { bus, client } = await start({
@@ -298,6 +307,10 @@ describe("delivery, like Lambda's asynchronous invocation", () => {
 });
 
 describe("startLocalBus", () => {
+  it("refuses to keep fewer than one event", async () => {
+    await expect(startLocalBus({ subscriptions: [], keepEvents: 0 })).rejects.toThrow(/keepEvents/);
+  });
+
   it("refuses a subscription whose pattern EventBridge would refuse", async () => {
     await expect(
       startLocalBus({

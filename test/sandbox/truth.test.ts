@@ -146,3 +146,29 @@ describe("truth().traces and humanChanges", () => {
     expect(truth.chats[0]).toMatchObject({ display_name: "Theirs", group_chat_icon: lastIcon?.value });
   });
 });
+
+describe("truthRecords", () => {
+  it("keeps only the latest records of each kind, numbered as if none were forgotten", async () => {
+    const { sandbox, linq } = await run({ truthRecords: 2 });
+    const chat = sandbox.seedChat({ handles: [ME, ALICE, BOB] });
+    for (const name of ["One", "Two", "Three"]) {
+      await linq.chats.update(chat.id, { display_name: name });
+      await sandbox.idle();
+    }
+
+    const truth = sandbox.truth();
+    expect(truth.calls.map((call) => call.seq)).toEqual([2, 3]);
+    expect(truth.operations.map((operation) => [operation.seq, operation.request])).toEqual([
+      [2, { display_name: "Two" }],
+      [3, { display_name: "Three" }],
+    ]);
+    expect(truth.events.map((event) => event.data["new_value"])).toEqual(["Two", "Three"]);
+    expect(truth.deliveries.map((delivery) => delivery.eventId)).toEqual(truth.events.map((event) => event.eventId));
+    expect(Object.values(truth.traces).map((operation) => operation.operationSeq)).toEqual([2, 3]);
+    expect(truth.chats[0]?.display_name).toBe("Three");
+  });
+
+  it("refuses to keep fewer than one", async () => {
+    await expect(sandboxForTest({ truthRecords: 0 })).rejects.toThrow(/truthRecords must be an integer from 1/);
+  });
+});
