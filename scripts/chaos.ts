@@ -84,7 +84,13 @@ function inChild(run: ChaosOptions): Promise<ChaosReport | Failed> {
   return new Promise((resolve) => {
     // The child's stdout (the service's log lines) goes to stderr: stdout is the table's.
     const child = fork(import.meta.filename, [], {
-      env: { ...process.env, CHAOS_RUN: JSON.stringify(run), LOG_LEVEL: process.env.LOG_LEVEL ?? "error" },
+      env: {
+        ...process.env,
+        CHAOS_RUN: JSON.stringify(run),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "error",
+        // The judge reads the records and the sandbox's truth, not CloudWatch: metric lines would bury its report.
+        POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? "true",
+      },
       stdio: ["ignore", 2, "inherit", "ipc"],
     });
     let report: ChaosReport | undefined;
