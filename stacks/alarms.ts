@@ -29,6 +29,15 @@ export function createAlarms(deps: AlarmDependencies): sst.aws.SnsTopic {
   const notify = { alarmActions: [topic.arn], okActions: [topic.arn] };
   const service = { service: serviceName($app.stage) };
   const ours = (metricName: MetricName) => ({ namespace: METRICS_NAMESPACE, metricName, dimensions: service });
+  /** Fires on any occurrence within one period; no data is nothing happened. */
+  const anyInPeriod = {
+    period: PERIOD_SECONDS,
+    evaluationPeriods: 1,
+    comparisonOperator: "GreaterThanThreshold",
+    threshold: 0,
+    treatMissingData: "notBreaching",
+    ...notify,
+  };
 
   for (const [name, queue] of [
     ["RequestDeadLetters", deps.requestDeadLetterQueue],
@@ -40,12 +49,7 @@ export function createAlarms(deps: AlarmDependencies): sst.aws.SnsTopic {
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: { QueueName: queue.nodes.queue.name },
       statistic: "Maximum",
-      period: PERIOD_SECONDS,
-      evaluationPeriods: 1,
-      comparisonOperator: "GreaterThanThreshold",
-      threshold: 0,
-      treatMissingData: "notBreaching",
-      ...notify,
+      ...anyInPeriod,
     });
   }
 
@@ -127,12 +131,7 @@ export function createAlarms(deps: AlarmDependencies): sst.aws.SnsTopic {
         metricName,
         dimensions: { FunctionName: fn.name },
         statistic: "Sum",
-        period: PERIOD_SECONDS,
-        evaluationPeriods: 1,
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        treatMissingData: "notBreaching",
-        ...notify,
+        ...anyInPeriod,
       });
     }
   }
