@@ -37,8 +37,10 @@ const only = process.env.BENCH_ONLY?.split(",").map(Number);
 const wanted = (...targets: number[]) => only === undefined || targets.some((target) => only.includes(target));
 const step = (what: string) => process.stderr.write(`bench: ${what}…\n`);
 
-// The handlers of the in-process stack (targets 1-2) read it when they load.
+// The handlers of the in-process stack (targets 1-2) read these when they load: the table is the output, not their
+// log lines or metrics.
 process.env.LOG_LEVEL ??= "silent";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 const rows: Row[] = [];
 if (wanted(1, 2)) {
