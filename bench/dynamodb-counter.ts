@@ -5,6 +5,7 @@
  * ScannedCount, a GetItem's item): what a request costs in read units, whatever its filter keeps.
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BACKLOG_POSITION_KEY } from "../src/adapters/dynamo-backlog-position.ts";
 
 export interface DynamoWork {
   /** Items written, those that lost a race included. */
@@ -12,7 +13,10 @@ export interface DynamoWork {
   /** Of `writes`, the items of writes refused by their condition (another writer was first: read and decide again). */
   lostRaces: number;
   reads: number;
-  /** Of `reads`, the reconciler's pages of pending operations across all chats, shared by every operation on them. */
+  /**
+   * Of `reads`, the reconciler's reads of its backlog: its saved place and its pages of pending operations across all
+   * chats, once a run, shared by every operation the run settles.
+   */
   backlogPages: number;
   itemsRead: number;
 }
@@ -31,6 +35,9 @@ const WRITES: Record<string, (input: Record<string, unknown>) => number> = {
 };
 /** The reconciler's index of pending operations (src/adapters/dynamo-operation-store.ts `pendingBefore`). */
 const BACKLOG_INDEX = "byPendingSince";
+const isBacklogRead = (input: Record<string, unknown>) =>
+  input.IndexName === BACKLOG_INDEX ||
+  (input.Key as Record<string, unknown> | undefined)?.chat_id === BACKLOG_POSITION_KEY.chat_id;
 const READS = new Set(["GetItemCommand", "GetCommand", "QueryCommand"]);
 
 export class DynamoCounter {
@@ -48,7 +55,7 @@ export class DynamoCounter {
         if (writes !== undefined) this.#work.writes += writes;
         else if (READS.has(command)) {
           this.#work.reads += 1;
-          if (input.IndexName === BACKLOG_INDEX) this.#work.backlogPages += 1;
+          if (isBacklogRead(input)) this.#work.backlogPages += 1;
         } else this.#unknown.add(command);
         let result;
         try {

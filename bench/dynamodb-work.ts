@@ -71,10 +71,10 @@ export async function dynamoWork(options: { history: number }): Promise<Row[]> {
       const webhooks = webhooksOf(chatId);
       const writes = request.writes + settlement.writes;
       const races = request.lostRaces + settlement.lostRaces;
-      // Reads that settle: one per webhook, or the reconciler's one watch of the chat (its backlog page is shared).
+      // Reads that settle: one per webhook, or the reconciler's one watch of the chat (its backlog reads are the run's).
       const settlingReads = settlement.reads - settlement.backlogPages;
       const settlers = Math.max(1, webhooks);
-      const page = settlement.backlogPages > 0 ? ` + ${settlement.backlogPages} backlog page` : "";
+      const page = settlement.backlogPages > 0 ? ` + ${settlement.backlogPages} backlog reads of the run` : "";
       rows.push({
         ...ratioRow(
           {
